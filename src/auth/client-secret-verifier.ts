@@ -1,0 +1,47 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { ClientConfig } from '../config/schema.js';
+import { hashSecret, safeEqual, verifySecretHash } from './secret-hash.js';
+
+/**
+ * Checks a client id + secret (X-Client-Id/X-Client-Secret and the token endpoint share it). scrypt is slow on
+ * purpose, so successful checks are cached under an HMAC of the credential with a per-process key (never the
+ * secret itself); an entry is bound to the stored hash, so rotating the secret in the config invalidates it.
+ * An unknown client costs the same scrypt as a wrong secret: the two are indistinguishable.
+ */
+export class ClientSecretVerifier {
+  private readonly cacheKey = randomBytes(32);
+  private readonly cache = new LRUCache<string, { clientId: string; stored: string }>({ max: 10_000, ttl: 5 * 60_000 });
+  private dummyHash: Promise<string> | undefined;
+
+  /** Returns the client when the secret is right; undefined otherwise. */
+  async verify(client: ClientConfig | undefined, clientId: string, secret: string): Promise<ClientConfig | undefined> {
+    const stored = client?.secret_hash ?? client?.secret;
+    if (!client || stored === undefined) {
+      await verifySecretHash(secret, await this.dummy());
+      return undefined;
+    }
+    const key = createHmac('sha256', this.cacheKey).update(clientId).update('\0').update(secret).digest('base64url');
+    const hit = this.cache.get(key);
+    if (hit && hit.stored === stored && hit.clientId === clientId) return client;
+    const ok = client.secret_hash ? await verifySecretHash(secret, client.secret_hash) : safeEqual(secret, stored);
+    if (!ok) return undefined;
+    this.cache.set(key, { clientId, stored });
+    return client;
+  }
+
+  /** Drops cached checks of one client (revocation, rotation) or of all. */
+  forget(clientId?: string): void {
+    if (clientId === undefined) return this.cache.clear();
+    for (const [k, v] of this.cache.entries()) if (v.clientId === clientId) this.cache.delete(k);
+  }
+
+  get hitRatioSource(): LRUCache<string, unknown> {
+    return this.cache;
+  }
+
+  private dummy(): Promise<string> {
+    this.dummyHash ??= hashSecret(randomBytes(16).toString('hex'));
+    return this.dummyHash;
+  }
+}

@@ -1,0 +1,91 @@
+import { parsePattern, splitPath, type Pattern } from '../routing/route-pattern.js';
+import { methodTable, type ScopeRequirement } from './requirements.js';
+import { AUTH_METHODS, type AuthMethod, type ClientConfig, type GatewayConfig, type RouteConfig } from './schema.js';
+
+export interface CompiledRoute {
+  index: number;
+  /** the route's path pattern, used as its label in logs and metrics */
+  label: string;
+  pattern: Pattern;
+  upstream?: string;
+  /** number of leading segments removed before forwarding */
+  stripSegments: number;
+  tenantParam?: string;
+  /** accepted credential kinds; 'none' = public route */
+  auth: 'none' | ReadonlySet<AuthMethod>;
+  methods: ReadonlyMap<string, ScopeRequirement>;
+  /** value of `Allow` on a 405 */
+  allow: readonly string[];
+  maxBody?: number;
+  source: RouteConfig;
+}
+
+export interface CompiledApiKey {
+  clientId: string;
+  scopes: readonly string[];
+}
+
+export interface CompiledConfig {
+  config: GatewayConfig;
+  routes: readonly CompiledRoute[];
+  clients: ReadonlyMap<string, ClientConfig>;
+  /** by `sha256:<hex>` of the key */
+  apiKeys: ReadonlyMap<string, CompiledApiKey>;
+  /** base URL partners reach the gateway at */
+  publicUrl: string;
+  /** RFC 9728 metadata URL named in every Bearer challenge */
+  resourceMetadataUrl: string;
+  /** credential kinds the config can verify at all */
+  configuredAuth: ReadonlySet<AuthMethod>;
+}
+
+const ALL_METHODS_NOT_FORWARDED = new Set(['TRACE', 'CONNECT']);
+
+export function compileRoute(route: RouteConfig, index: number, configured: ReadonlySet<AuthMethod>): CompiledRoute {
+  const methods = methodTable(route.scopes);
+  const allow = route.auth === 'none' ? ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] : [...methods.keys()];
+  return {
+    index,
+    label: route.path,
+    pattern: parsePattern(route.path),
+    upstream: route.upstream,
+    stripSegments: route.strip_prefix ? splitPath(route.strip_prefix.replace(/\/$/, '')).length : 0,
+    tenantParam: route.tenant_param,
+    auth: route.auth === 'none' ? 'none' : new Set(route.auth ?? configured),
+    methods,
+    allow,
+    maxBody: route.max_body,
+    source: route,
+  };
+}
+
+export function isNeverForwarded(method: string): boolean {
+  return ALL_METHODS_NOT_FORWARDED.has(method);
+}
+
+/** Turns a validated config into the tables the request path reads; done once per load, never per request. */
+export function compileConfig(config: GatewayConfig): CompiledConfig {
+  const configured = new Set<AuthMethod>();
+  if (config.issuer || config.trusted_issuers.length > 0 || config.introspection) configured.add('bearer');
+  if (config.clients.some((c) => c.api_keys.length > 0)) configured.add('api_key');
+  if (config.clients.some((c) => c.secret_hash || c.secret)) configured.add('client_secret');
+  if (configured.size === 0) for (const m of AUTH_METHODS) configured.add(m);
+
+  const apiKeys = new Map<string, CompiledApiKey>();
+  for (const client of config.clients) {
+    for (const key of client.api_keys) apiKeys.set(key.hash, { clientId: client.id, scopes: key.scopes ?? client.scopes });
+  }
+  const publicUrl = (config.server.public_url ?? config.issuer?.issuer ?? `http://${config.server.listen}`).replace(
+    /\/$/,
+    '',
+  );
+  return {
+    config,
+    routes: config.routes.map((r, i) => compileRoute(r, i, configured)),
+    clients: new Map(config.clients.map((c) => [c.id, c])),
+    apiKeys,
+    publicUrl,
+    resourceMetadataUrl: `${publicUrl}/.well-known/oauth-protected-resource`,
+    configuredAuth: configured,
+  };
+}

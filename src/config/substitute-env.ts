@@ -1,0 +1,36 @@
+import type { KeyPath } from './config-error.js';
+
+export interface EnvProblem {
+  path: KeyPath;
+  message: string;
+}
+
+/**
+ * Replaces `${NAME}` in every string value with the environment variable NAME. A missing variable is a problem at
+ * that key (never an empty string: an unset secret must not become an empty, guessable one). `$${NAME}` stays literal.
+ */
+export function substituteEnv(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  problems: EnvProblem[],
+  path: (string | number)[] = [],
+): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/(\$?)\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, escape: string, name: string) => {
+      if (escape) return whole.slice(1);
+      const v = env[name];
+      if (v === undefined) {
+        problems.push({ path: [...path], message: `environment variable ${name} is not set` });
+        return '';
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, problems, [...path, i]));
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = substituteEnv(v, env, problems, [...path, k]);
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,74 @@
+import { parsePattern } from '../routing/route-pattern.js';
+import type { KeyPath } from './config-error.js';
+import type { GatewayConfig } from './schema.js';
+import { requirementScopes } from './requirements.js';
+
+export interface Problem {
+  path: KeyPath;
+  message: string;
+}
+
+/** Rules that span fields: references between sections, and combinations that would weaken security. */
+export function validateConfig(config: GatewayConfig): Problem[] {
+  const problems: Problem[] = [];
+  const add = (path: KeyPath, message: string) => problems.push({ path, message });
+
+  const clientIds = new Set<string>();
+  const keyHashes = new Set<string>();
+  config.clients.forEach((client, i) => {
+    if (clientIds.has(client.id)) add(['clients', i, 'id'], `duplicate client id "${client.id}"`);
+    clientIds.add(client.id);
+    if (client.secret_hash && client.secret) add(['clients', i, 'secret'], 'set secret_hash or secret, not both');
+    const granted = new Set(client.scopes);
+    client.api_keys.forEach((key, k) => {
+      if (keyHashes.has(key.hash)) add(['clients', i, 'api_keys', k, 'hash'], 'this API key is already configured');
+      keyHashes.add(key.hash);
+      for (const scope of key.scopes ?? []) {
+        if (!granted.has(scope)) add(['clients', i, 'api_keys', k, 'scopes'], `"${scope}" is not one of the client's scopes`);
+      }
+    });
+  });
+
+  const trusted = new Set<string>();
+  config.trusted_issuers.forEach((t, i) => {
+    if (trusted.has(t.issuer)) add(['trusted_issuers', i, 'issuer'], `duplicate issuer "${t.issuer}"`);
+    if (config.issuer && t.issuer === config.issuer.issuer) add(['trusted_issuers', i, 'issuer'], 'same as issuer.issuer');
+    trusted.add(t.issuer);
+  });
+
+  config.routes.forEach((route, i) => {
+    let params: string[] = [];
+    try {
+      params = parsePattern(route.path).params;
+    } catch (err) {
+      add(['routes', i, 'path'], (err as Error).message);
+    }
+    if (route.upstream !== undefined && !Object.hasOwn(config.upstreams, route.upstream)) {
+      add(['routes', i, 'upstream'], `unknown upstream "${route.upstream}"`);
+    }
+    if (route.auth === 'none') {
+      if (route.scopes !== undefined) add(['routes', i, 'scopes'], 'a route with auth: none has no scopes');
+      if (route.tenant_param !== undefined) add(['routes', i, 'tenant_param'], 'a route with auth: none has no tenant');
+    } else if (route.scopes === undefined) {
+      add(['routes', i], 'a protected route needs scopes (use scopes: [] for any authenticated client)');
+    }
+    if (route.tenant_param !== undefined && !params.includes(route.tenant_param)) {
+      add(['routes', i, 'tenant_param'], `path has no :${route.tenant_param}`);
+    }
+    if (route.strip_prefix !== undefined) {
+      const prefix = route.strip_prefix.replace(/\/$/, '');
+      if (!(route.path === prefix || route.path.startsWith(`${prefix}/`))) {
+        add(['routes', i, 'strip_prefix'], `"${route.strip_prefix}" is not a leading part of the path`);
+      }
+    }
+    if (Array.isArray(route.auth)) {
+      if (route.auth.includes('bearer') && !config.issuer && config.trusted_issuers.length === 0 && !config.introspection) {
+        add(['routes', i, 'auth'], 'bearer needs issuer, trusted_issuers or introspection');
+      }
+    }
+    for (const scope of requirementScopes(route.scopes)) {
+      if (scope.includes(' ')) add(['routes', i, 'scopes'], 'scopes are single tokens');
+    }
+  });
+  return problems;
+}

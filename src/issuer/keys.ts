@@ -1,0 +1,85 @@
+/**
+ * The local issuer's signing keys: private JWKs, one per file in `issuer.keys`. The newest file signs; every key
+ * verifies, so a rotation (add a new key, keep the old until its tokens expired) never breaks a live token.
+ */
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+
+export interface SigningKey {
+  kid: string;
+  alg: string;
+  privateKey: CryptoKey | Uint8Array;
+}
+
+export interface KeySet {
+  signing: SigningKey;
+  /** public keys by kid */
+  verify: ReadonlyMap<string, { alg: string; key: CryptoKey | Uint8Array }>;
+  /** what `/.well-known/jwks.json` serves: public parts only */
+  jwks: { keys: JWK[] };
+}
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+
+export function publicPart(jwk: JWK): JWK {
+  const out: JWK = {};
+  for (const [k, v] of Object.entries(jwk)) if (!PRIVATE_MEMBERS.includes(k)) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+/** A new private JWK with `kid` (its RFC 7638 thumbprint), `alg` and `use: sig`. */
+export async function generateJwk(alg = 'ES256'): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  return { ...jwk, kid: await calculateJwkThumbprint(jwk), alg, use: 'sig' };
+}
+
+export class KeyError extends Error {
+  override name = 'KeyError';
+}
+
+/** Loads every `*.json` private JWK in `dir`; generates an ES256 key there when there is none. */
+export async function loadKeys(dir: string): Promise<KeySet> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  let files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  if (files.length === 0) {
+    const jwk = await generateJwk('ES256');
+    writeFileSync(join(dir, `${Date.now()}-${jwk.kid}.json`), `${JSON.stringify(jwk, null, 2)}\n`, { mode: 0o600 });
+    files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  }
+  const loaded: { mtime: number; name: string; jwk: JWK }[] = [];
+  for (const name of files) {
+    const path = join(dir, name);
+    let jwk: JWK;
+    try {
+      jwk = JSON.parse(readFileSync(path, 'utf8')) as JWK;
+    } catch (err) {
+      throw new KeyError(`${path}: unreadable key (${(err as NodeJS.ErrnoException).code ?? 'not JSON'})`);
+    }
+    if (!jwk.d || !jwk.kty) throw new KeyError(`${path}: not a private JWK`);
+    if (jwk.kty === 'oct') throw new KeyError(`${path}: symmetric keys are not supported; use an asymmetric key`);
+    loaded.push({ mtime: statSync(path).mtimeMs, name, jwk });
+  }
+  // Newest signs: by file name (keygen names files by creation time), then mtime.
+  loaded.sort((a, b) => a.name.localeCompare(b.name) || a.mtime - b.mtime);
+  const verify = new Map<string, { alg: string; key: CryptoKey | Uint8Array }>();
+  const jwks: JWK[] = [];
+  let signing: SigningKey | undefined;
+  for (const { name, jwk } of loaded) {
+    const alg = jwk.alg ?? (jwk.kty === 'EC' ? 'ES256' : jwk.kty === 'OKP' ? 'EdDSA' : 'RS256');
+    const kid = jwk.kid ?? (await calculateJwkThumbprint(jwk));
+    let privateKey: CryptoKey | Uint8Array;
+    let publicKey: CryptoKey | Uint8Array;
+    try {
+      privateKey = await importJWK({ ...jwk, alg }, alg);
+      publicKey = await importJWK(publicPart({ ...jwk, alg }), alg);
+    } catch (err) {
+      throw new KeyError(`${join(dir, name)}: cannot import key (${(err as Error).message})`);
+    }
+    verify.set(kid, { alg, key: publicKey });
+    jwks.push({ ...publicPart(jwk), kid, alg, use: 'sig' });
+    signing = { kid, alg, privateKey };
+  }
+  return { signing: signing!, verify, jwks: { keys: jwks } };
+}

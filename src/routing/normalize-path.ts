@@ -1,0 +1,115 @@
+/**
+ * Normalizes a request target once, so the gateway routes on exactly the path the upstream will act on
+ * (THREATS.md "Path and method confusion"). Written by hand because WHATWG `URL` silently rewrites `\` to `/`,
+ * decodes nothing, and keeps `%2e%2e`: none of which is what a security boundary needs.
+ */
+export type NormalizedTarget =
+  | {
+      ok: true;
+      /** decoded segments used for matching: `/a/b/` -> ['a', 'b', ''] */
+      segments: string[];
+      /** the canonical path that is forwarded (RFC 3986 6.2.2: unreserved decoded, hex uppercase, dots resolved) */
+      path: string;
+      /** raw query including the leading `?`, or '' */
+      query: string;
+    }
+  | { ok: false; reason: string };
+
+const HEX = /^[0-9A-Fa-f]{2}$/;
+// RFC 3986 3.3 pchar minus pct-encoded: what may stand raw in a forwarded segment.
+const PCHAR_RAW = /[A-Za-z0-9\-._~!$&'()*+,;=:@]/;
+const UNRESERVED = /[A-Za-z0-9\-._~]/;
+
+interface Segment {
+  decoded: string;
+  canonical: string;
+}
+
+function fail(reason: string): NormalizedTarget {
+  return { ok: false, reason };
+}
+
+/** Decodes one raw segment; undefined reason means success. */
+function readSegment(raw: string): Segment | string {
+  let canonical = '';
+  const bytes: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i]!;
+    const code = raw.charCodeAt(i);
+    if (ch === '%') {
+      const hex = raw.slice(i + 1, i + 3);
+      if (!HEX.test(hex)) return 'malformed percent-encoding in path';
+      const byte = parseInt(hex, 16);
+      if (byte === 0x2f) return 'encoded slash in path';
+      if (byte === 0x5c) return 'encoded backslash in path';
+      if (byte < 0x20 || byte === 0x7f) return 'encoded control character in path';
+      const decodedChar = String.fromCharCode(byte);
+      canonical += byte < 0x80 && UNRESERVED.test(decodedChar) ? decodedChar : `%${hex.toUpperCase()}`;
+      bytes.push(byte);
+      i += 2;
+      continue;
+    }
+    if (ch === '\\') return 'backslash in path';
+    if (code < 0x21 || code === 0x7f) return 'control character or space in path';
+    if (code >= 0x80) return 'non-ASCII byte in path (percent-encode it)';
+    canonical += PCHAR_RAW.test(ch) ? ch : `%${code.toString(16).toUpperCase().padStart(2, '0')}`;
+    bytes.push(code);
+  }
+  const decoded = Buffer.from(bytes).toString('utf8');
+  // A lossy decode (invalid UTF-8) would let two different byte strings look alike.
+  if (decoded.includes('\uFFFD') && !Buffer.from(decoded, 'utf8').equals(Buffer.from(bytes))) {
+    return 'percent-encoded bytes are not UTF-8';
+  }
+  return { decoded, canonical };
+}
+
+export function normalizeTarget(target: string): NormalizedTarget {
+  if (!target.startsWith('/')) return fail('request target must be a path');
+  if (target.includes('#')) return fail('fragment in request target');
+  const q = target.indexOf('?');
+  const rawPath = q < 0 ? target : target.slice(0, q);
+  const query = q < 0 ? '' : target.slice(q);
+  for (let i = 0; i < query.length; i++) {
+    const c = query.charCodeAt(i);
+    if (c < 0x21 || c === 0x7f || c >= 0x80) return fail('control character, space or non-ASCII byte in query');
+  }
+
+  const rawSegments = rawPath.slice(1).split('/');
+  const out: Segment[] = [];
+  // RFC 3986 5.2.4 remove_dot_segments, on decoded values (so %2e%2e is a dot segment too); empty segments from `//`
+  // are merged as most servers do, so `/a//b` cannot dodge a route for `/a/b`.
+  let trailing = false;
+  for (let i = 0; i < rawSegments.length; i++) {
+    const seg = readSegment(rawSegments[i]!);
+    if (typeof seg === 'string') return fail(seg);
+    const last = i === rawSegments.length - 1;
+    trailing = false;
+    if (seg.decoded === '' || seg.decoded === '.') {
+      trailing = last;
+      continue;
+    }
+    if (seg.decoded === '..') {
+      out.pop();
+      trailing = last;
+      continue;
+    }
+    out.push(seg);
+  }
+  if (trailing || out.length === 0) out.push({ decoded: '', canonical: '' });
+  return {
+    ok: true,
+    segments: out.map((s) => s.decoded),
+    path: `/${out.map((s) => s.canonical).join('/')}`,
+    query,
+  };
+}
+
+/** True when the query names an `access_token` parameter (RFC 6750 2.3, refused: tokens in URLs leak into logs). */
+export function queryHasAccessToken(query: string): boolean {
+  if (!query.includes('access') && !query.includes('%')) return false;
+  try {
+    return new URLSearchParams(query).has('access_token');
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Shared state behind one interface: client revocations, revoked token ids, refresh-token families and rate-limit
+ * counters. `sqlite-store.ts` is the embedded default; a Redis store implements the same interface so several
+ * instances share state. All times are milliseconds since the epoch.
+ */
+export interface ClientState {
+  /** set while the client is revoked */
+  revokedAt?: number;
+  /** tokens issued before this instant stay invalid, even after a restore */
+  notBefore?: number;
+}
+
+export interface RefreshRecord {
+  /** SHA-256 hex of the refresh token; the token itself is never stored */
+  hash: string;
+  familyId: string;
+  clientId: string;
+  scopes: string[];
+  tenant?: string;
+  issuedAt: number;
+  expiresAt: number;
+  /** set once the token was exchanged; presenting it again is a replay */
+  usedAt?: number;
+  /** the whole family was revoked (replay, RFC 7009 revocation or client revocation) */
+  revoked: boolean;
+}
+
+export interface CounterResult {
+  count: number;
+  /** when the current window ends */
+  resetAt: number;
+}
+
+export interface Store {
+  getClientState(clientId: string): Promise<ClientState>;
+  /** revokes the client: sets revokedAt and notBefore to `at` */
+  revokeClient(clientId: string, at: number): Promise<void>;
+  /** clears revokedAt; notBefore stays, so earlier tokens remain invalid */
+  restoreClient(clientId: string): Promise<void>;
+
+  /** revokes one access token by `jti` until it would have expired anyway */
+  revokeToken(jti: string, expiresAt: number): Promise<void>;
+  isTokenRevoked(jti: string): Promise<boolean>;
+
+  saveRefreshToken(record: RefreshRecord): Promise<void>;
+  findRefreshToken(hash: string): Promise<RefreshRecord | undefined>;
+  /** marks a refresh token used; false when it was already used (a replay); atomic across instances */
+  markRefreshTokenUsed(hash: string, at: number): Promise<boolean>;
+  revokeRefreshFamily(familyId: string): Promise<void>;
+
+  /** increments a fixed-window counter and returns its value; windows are aligned to multiples of windowMs */
+  incrementCounter(key: string, windowMs: number, now: number): Promise<CounterResult>;
+
+  /** resolves when the store is reachable (for /readyz) */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
