@@ -36,10 +36,6 @@ export class ClientSecretVerifier {
     for (const [k, v] of this.cache.entries()) if (v.clientId === clientId) this.cache.delete(k);
   }
 
-  get hitRatioSource(): LRUCache<string, unknown> {
-    return this.cache;
-  }
-
   private dummy(): Promise<string> {
     this.dummyHash ??= hashSecret(randomBytes(16).toString('hex'));
     return this.dummyHash;
