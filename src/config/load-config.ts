@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, formatKeyPath, type ConfigProblem, type KeyPath } from './config-error.js';
 import { configSchema, type GatewayConfig } from './schema.js';
 import { substituteEnv, type EnvProblem } from './substitute-env.js';
 import { validateConfig } from './validate-config.js';
+
+/** Where a problem points: at the offending value, or (for an unknown key) at the key itself. */
+type Target = 'value' | 'key';
 
 /** Locates key paths in the YAML source, for `file:line:col` messages. */
 class SourceMap {
@@ -14,46 +17,153 @@ class SourceMap {
     private readonly lines: LineCounter,
   ) {}
 
-  problem(path: KeyPath, message: string): ConfigProblem {
-    const { line, col } = this.locate(path);
+  problem(path: KeyPath, message: string, target: Target = 'value'): ConfigProblem {
+    const { line, col } = this.locate(path, target);
     return { file: this.file, line, col, key: formatKeyPath(path), message };
   }
 
-  private locate(path: KeyPath): { line: number; col: number } {
-    // Walk up to the nearest existing node: a missing key is reported where its parent is.
-    for (let n = path.length; n >= 0 && this.doc; n--) {
-      const node = n === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, n), true);
-      if (isNode(node) && node.range) return this.lines.linePos(node.range[0]);
-      // For a key that exists, point at the key itself rather than its value.
+  /**
+   * Walks the YAML tree along the path. A path that exists points at its value (or, for `target: 'key'`, at the key);
+   * a missing key is reported at the deepest key that exists, i.e. where it should have been written.
+   */
+  private locate(path: KeyPath, target: Target): { line: number; col: number } {
+    if (!this.doc) return { line: 1, col: 1 };
+    let node: unknown = this.doc.contents;
+    let at = isNode(node) ? node.range : undefined;
+    let keyAt = at;
+    let found = true;
+    for (const part of path) {
+      if (isAlias(node)) node = node.resolve(this.doc);
+      if (isMap(node)) {
+        const pair = node.items.find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(part));
+        if (!pair) {
+          found = false;
+          break;
+        }
+        keyAt = (isNode(pair.key) && pair.key.range) || keyAt;
+        node = pair.value;
+      } else if (isSeq(node) && typeof part === 'number' && isNode(node.items[part])) {
+        node = node.items[part];
+        keyAt = (node as Node).range ?? keyAt;
+      } else {
+        found = false;
+        break;
+      }
+      at = (isNode(node) && node.range) || keyAt;
     }
-    return { line: 1, col: 1 };
+    const range = found && target === 'value' ? at : keyAt;
+    return range ? this.lines.linePos(range[0]) : { line: 1, col: 1 };
   }
 }
 
-/** zod's union errors say "Invalid input"; report the branch that got furthest instead. */
-function flattenIssues(issues: readonly z.core.$ZodIssue[], base: KeyPath = []): { path: KeyPath; message: string }[] {
-  const out: { path: KeyPath; message: string }[] = [];
+interface FlatIssue {
+  path: KeyPath;
+  message: string;
+  target?: Target;
+}
+
+/** A key that is absent altogether (YAML never yields `undefined`: an empty value is null). */
+function isMissing(issue: z.core.$ZodIssue): boolean {
+  return issue.code === 'invalid_type' && 'input' in issue && issue.input === undefined;
+}
+
+/** The branches of a union, with unions nested at the same place (a union member that is a union) opened up. */
+function unionBranches(issue: z.core.$ZodIssue & { code: 'invalid_union' }): z.core.$ZodIssue[][] {
+  return issue.errors.flatMap((branch) => {
+    const only = branch.length === 1 ? branch[0]! : undefined;
+    return only?.code === 'invalid_union' && only.path.length === 0 && only.errors.length > 0
+      ? unionBranches(only)
+      : [branch];
+  });
+}
+
+/** A branch that failed on the kind of the value itself (a list where a map is expected): it is not what was meant. */
+function wrongKind(branch: readonly z.core.$ZodIssue[]): boolean {
+  return branch.some((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value'));
+}
+
+/** How far a branch is from fitting: unknown and missing keys first (they show a wrong branch), then all issues. */
+function distance(branch: readonly z.core.$ZodIssue[]): [number, number] {
+  let structural = 0;
+  let total = 0;
+  for (const i of branch) {
+    const n = i.code === 'unrecognized_keys' ? i.keys.length : 1;
+    total += n;
+    if (i.code === 'unrecognized_keys' || isMissing(i)) structural += n;
+  }
+  return [structural, total];
+}
+
+const KIND_NAMES: Record<string, string> = {
+  array: 'a list',
+  object: 'a map',
+  record: 'a map',
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  date: 'a date',
+  null: 'nothing',
+};
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (value instanceof Date) return 'a date';
+  if (typeof value === 'object') return 'a map';
+  return KIND_NAMES[typeof value] ?? typeof value;
+}
+
+/** "expected "none" or a list, got a string": what each branch of a union wanted at this place, and what it got. */
+function unionMessage(issue: z.core.$ZodIssue & { code: 'invalid_union' }, branches: z.core.$ZodIssue[][]): string {
+  const wanted = new Set<string>();
+  for (const branch of branches) {
+    for (const i of branch) {
+      if (i.path.length > 0) continue;
+      if (i.code === 'invalid_type') wanted.add(KIND_NAMES[i.expected] ?? i.expected);
+      if (i.code === 'invalid_value') for (const v of i.values) wanted.add(JSON.stringify(v));
+    }
+  }
+  const list = [...wanted];
+  if (list.length === 0) return issue.message;
+  const expected = list.length === 1 ? list[0]! : `${list.slice(0, -1).join(', ')} or ${list.at(-1)!}`;
+  return 'input' in issue ? `expected ${expected}, got ${kindOf(issue.input)}` : `expected ${expected}`;
+}
+
+/**
+ * Turns zod issues into one message per problem. zod reports a failed union as "Invalid input"; instead, follow the
+ * branch that fits the value best (so `scopes: {GETS: [...]}` says that GETS is unknown), or, where the value fits no
+ * branch's kind at all, say which kinds are accepted.
+ */
+function flattenIssues(issues: readonly z.core.$ZodIssue[], base: KeyPath = []): FlatIssue[] {
+  const out: FlatIssue[] = [];
   for (const issue of issues) {
     const path = [...base, ...(issue.path as (string | number)[])];
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-      const best = [...issue.errors].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0]!;
-      const nonType = best.every((i) => i.code === 'invalid_type');
-      if (!nonType || best.length === 1) {
-        out.push(...flattenIssues(best, path));
+      const branches = unionBranches(issue);
+      const fitting = branches.filter((b) => !wrongKind(b));
+      if (fitting.length === 0) {
+        out.push({ path, message: unionMessage(issue, branches) });
         continue;
       }
+      const best = fitting.reduce((a, b) => {
+        const [da, db] = [distance(a), distance(b)];
+        return db[0] < da[0] || (db[0] === da[0] && db[1] < da[1]) ? b : a;
+      });
+      out.push(...flattenIssues(best, path));
+      continue;
     }
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: [...path, key], message: `unknown key "${key}"` });
+      for (const key of issue.keys) out.push({ path: [...path, key], message: `unknown key "${key}"`, target: 'key' });
+      continue;
+    }
+    if (isMissing(issue) && path.length > 0) {
+      out.push({ path, message: `missing required key "${String(path.at(-1))}"` });
       continue;
     }
     out.push({ path, message: issue.message });
   }
   return out;
-}
-
-function depth(issues: readonly z.core.$ZodIssue[]): number {
-  return Math.max(0, ...issues.map((i) => i.path.length + (i.code === 'invalid_type' ? 0 : 0.5)));
 }
 
 export interface LoadOptions {
@@ -71,7 +181,11 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
     throw new ConfigError(
       doc.errors.map((e) => {
         const pos = lines.linePos(e.pos[0]);
-        return { file, line: pos.line, col: pos.col, key: '', message: e.message.split('\n')[0]! };
+        // yaml says only "Map keys must be unique"; name the key, as it stands in the source at the error.
+        const dup =
+          e.code === 'DUPLICATE_KEY' ? /^([^\s:,{}[\]"']+)\s*:/.exec(text.slice(e.pos[0], e.pos[0] + 200)) : null;
+        const message = dup ? `duplicate key "${dup[1]!}"` : e.message.split('\n')[0]!;
+        return { file, line: pos.line, col: pos.col, key: '', message };
       }),
     );
   }
@@ -80,9 +194,10 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
   const substituted = substituteEnv(raw, options.env ?? process.env, envProblems);
   if (envProblems.length > 0) throw new ConfigError(envProblems.map((p) => source.problem(p.path, p.message)));
 
-  const parsed = configSchema.safeParse(substituted);
+  // reportInput lets a missing key be told from a wrong value, and names the kind of a value that fits no union branch.
+  const parsed = configSchema.safeParse(substituted, { reportInput: true });
   if (!parsed.success) {
-    throw new ConfigError(flattenIssues(parsed.error.issues).map((i) => source.problem(i.path, i.message)));
+    throw new ConfigError(flattenIssues(parsed.error.issues).map((i) => source.problem(i.path, i.message, i.target)));
   }
   const problems = validateConfig(parsed.data);
   if (problems.length > 0) throw new ConfigError(problems.map((p) => source.problem(p.path, p.message)));

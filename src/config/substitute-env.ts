@@ -28,9 +28,11 @@ export function substituteEnv(
   }
   if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, problems, [...path, i]));
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substituteEnv(v, env, problems, [...path, k]);
-    return out;
+    // fromEntries defines own properties: `out[k] = v` with k = "__proto__" would set the prototype instead, hiding
+    // the key from the unknown-key check and letting its value be inherited as defaults.
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, problems, [...path, k])]),
+    );
   }
   return value;
 }

@@ -60,6 +60,9 @@ function readSegment(raw: string): Segment | string {
   if (decoded.includes('\uFFFD') && !Buffer.from(decoded, 'utf8').equals(Buffer.from(bytes))) {
     return 'percent-encoded bytes are not UTF-8';
   }
+  // `..;x` is `..` to servers that strip `;` path parameters before resolving dot segments (Tomcat, Jetty): the
+  // gateway would match `/public/..;/admin` under /public while such an upstream serves /admin.
+  if (/^\.\.?;/.test(decoded)) return 'dot segment with a ; parameter in path';
   return { decoded, canonical };
 }
 

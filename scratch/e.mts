@@ -1,0 +1,10 @@
+import { startRecordingUpstream } from '../test/helpers/recording-upstream.ts';
+import { standardConfig } from '../test/helpers/fixtures.ts';
+import { startTestGateway } from '../test/helpers/test-gateway.ts';
+import { send } from '../test/helpers/http.ts';
+const up = await startRecordingUpstream();
+const gw = await startTestGateway(await standardConfig({ upstream: up.url }));
+const r = await send(gw.url, 'GET', '/api/public/status');
+console.log(r.status, r.headers, r.body, up.requests.length);
+console.log(gw.rawLogs.slice(-3).join('\n'));
+await gw.close(); await up.close();

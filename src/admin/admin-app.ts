@@ -1,0 +1,73 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { safeEqual } from '../auth/secret-hash.js';
+import { invalidToken, missingCredentials, OAuthError } from '../errors/oauth-error.js';
+import { renderError } from '../errors/render-error.js';
+import type { Runtime, Services } from '../server/runtime.js';
+import { revokeClientAccess, restoreClientAccess } from './client-access.js';
+
+export interface AdminDeps {
+  runtime: () => Runtime;
+  services: Services;
+  /** extra readiness checks and routes (metrics) are added by the caller */
+  extend?: (app: express.Express) => void;
+}
+
+function sendJson(res: Response, status: number, body: unknown): void {
+  res.status(status).set({ 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).send(JSON.stringify(body));
+}
+
+/** The admin listener: health, readiness and the admin API. Never mounted on the public port. */
+export function createAdminApp(deps: AdminDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
+
+  app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
+  app.get('/readyz', async (_req, res) => {
+    const checks: Record<string, string> = { config: 'ok' };
+    try {
+      await deps.services.store.ping();
+      checks.store = 'ok';
+    } catch {
+      checks.store = 'unreachable';
+    }
+    if (deps.runtime().compiled.config.issuer) checks.keys = deps.services.keys ? 'ok' : 'missing';
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks });
+  });
+  deps.extend?.(app);
+
+  const admin = express.Router({ caseSensitive: true, strict: true });
+  admin.use((req, _res, next) => {
+    const token = deps.runtime().compiled.config.server.admin_token;
+    const header = req.headers.authorization;
+    if (!token) return next(invalidToken('the admin API is disabled (server.admin_token is not set)', 'admin_disabled'));
+    if (!header) return next(missingCredentials());
+    const m = /^Bearer ([^\s]+)$/i.exec(header);
+    if (!m || !safeEqual(m[1]!, token)) return next(invalidToken('invalid admin token', 'bad_admin_token'));
+    next();
+  });
+  admin.post('/clients/:id/revoke', async (req, res) => {
+    const id = req.params.id!;
+    if (!deps.runtime().compiled.clients.has(id)) return sendJson(res, 404, { error: 'not_found', error_description: 'unknown client' });
+    const at = await revokeClientAccess(deps.services, id);
+    sendJson(res, 200, { client_id: id, revoked_at: new Date(at).toISOString() });
+  });
+  admin.post('/clients/:id/restore', async (req, res) => {
+    const id = req.params.id!;
+    if (!deps.runtime().compiled.clients.has(id)) return sendJson(res, 404, { error: 'not_found', error_description: 'unknown client' });
+    await restoreClientAccess(deps.services, id);
+    sendJson(res, 200, { client_id: id, restored: true });
+  });
+  app.use('/admin', admin);
+
+  app.use((_req: Request, res: Response) => sendJson(res, 404, { error: 'not_found', error_description: 'no such admin path' }));
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const rendered = renderError(err instanceof OAuthError ? err : undefined, {
+      realm: `${deps.runtime().compiled.config.server.realm}-admin`,
+    });
+    res.status(rendered.status).set(rendered.headers).send(rendered.body);
+  });
+  return app;
+}

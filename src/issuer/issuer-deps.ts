@@ -1,0 +1,21 @@
+import type { ClientSecretVerifier } from '../auth/client-secret-verifier.js';
+import type { CompiledConfig } from '../config/compile-config.js';
+import type { Store } from '../store/store.js';
+import type { KeySet } from './keys.js';
+
+/** What the local issuer (token endpoint, revocation, metadata, local token verification) needs from its host. */
+export interface IssuerDeps {
+  /** the current config; a reload swaps it, so it is read per request */
+  compiled: () => CompiledConfig;
+  store: Store;
+  keys: KeySet;
+  clientSecrets: ClientSecretVerifier;
+  /** clock in ms since the epoch (default `Date.now`) */
+  now?: () => number;
+  /** called on every failed client authentication (rate limiting is added by the host) */
+  onFailedClientAuth?: (clientId: string | undefined, remoteAddress: string | undefined) => void;
+}
+
+export function nowOf(deps: Pick<IssuerDeps, 'now'>): number {
+  return deps.now ? deps.now() : Date.now();
+}

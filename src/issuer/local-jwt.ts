@@ -1,0 +1,79 @@
+/**
+ * Signature and claim checks of a local access token, mapped to OAuth errors in one place. The key comes only from
+ * the local key set by `kid` (never from the token: `jwk`, `jku`, `x5u`, `x5c` are ignored), and the algorithm
+ * allowed is that key's own, so neither `none` nor HMAC keyed with a public key can pass.
+ */
+import { errors, jwtVerify, type JWTPayload } from 'jose';
+import type { IssuerConfig } from '../config/schema.js';
+import { invalidToken, type OAuthError } from '../errors/oauth-error.js';
+import type { KeySet } from './keys.js';
+
+/** RFC 9068 2.2 plus our own: what a local access token must carry. */
+export const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'] as const;
+
+export const CLOCK_TOLERANCE_S = 30;
+
+export interface LocalClaims extends JWTPayload {
+  exp: number;
+  iat: number;
+  jti: string;
+  client_id: string;
+}
+
+/** Verifies signature, `typ`, `iss`, `aud`, `exp`/`nbf` (30 s leeway) and the presence and types of claims. */
+export async function verifyLocalJwt(
+  token: string,
+  kid: unknown,
+  keys: KeySet,
+  issuer: IssuerConfig,
+  now: number,
+): Promise<LocalClaims> {
+  const entry = typeof kid === 'string' ? keys.verify.get(kid) : undefined;
+  if (!entry) throw invalidToken('token signed with an unknown key', 'unknown_kid');
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, entry.key, {
+      algorithms: [entry.alg],
+      typ: 'at+jwt',
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      clockTolerance: CLOCK_TOLERANCE_S,
+      currentDate: new Date(now),
+      requiredClaims: [...REQUIRED_CLAIMS],
+    }));
+  } catch (err) {
+    throw joseToOAuth(err);
+  }
+  if (
+    typeof payload.jti !== 'string' ||
+    payload.jti === '' ||
+    typeof payload.client_id !== 'string' ||
+    typeof payload.iat !== 'number' ||
+    typeof payload.exp !== 'number'
+  ) {
+    throw invalidToken('token lacks required claims', 'missing_claims');
+  }
+  return payload as LocalClaims;
+}
+
+/** jose's error codes -> invalid_token with a reason for logs and metrics. */
+export function joseToOAuth(err: unknown): OAuthError {
+  if (err instanceof errors.JWTExpired) return invalidToken('token expired', 'token_expired');
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    switch (err.claim) {
+      case 'aud':
+        return invalidToken('token audience is not accepted', 'wrong_audience');
+      case 'iss':
+        return invalidToken('token issuer is not accepted', 'wrong_issuer');
+      case 'typ':
+        return invalidToken('not an access token (typ must be at+jwt)', 'wrong_type');
+      case 'nbf':
+        return invalidToken('token is not valid yet', 'token_not_yet_valid');
+      default:
+        return invalidToken('token claims are invalid', 'invalid_claims');
+    }
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed) return invalidToken('token algorithm is not allowed', 'alg_not_allowed');
+  if (err instanceof errors.JWSSignatureVerificationFailed) return invalidToken('token signature is invalid', 'bad_signature');
+  return invalidToken('token is malformed', 'malformed_token');
+}

@@ -1,0 +1,65 @@
+/**
+ * Access tokens of the local issuer: JWTs per RFC 9068 (`typ: at+jwt`; `iss`, `sub`, `aud`, `exp`, `iat`, `jti`,
+ * `client_id`, `scope`, and `tenant` when bound), signed with the newest key. Used by the token endpoint and by
+ * `scopegate token`.
+ */
+import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { nowOf, type IssuerDeps } from './issuer-deps.js';
+
+export interface MintRequest {
+  clientId: string;
+  scopes: readonly string[];
+  tenant?: string;
+}
+
+export interface MintedAccessToken {
+  accessToken: string;
+  /** whole seconds until `exp` */
+  expiresIn: number;
+  jti: string;
+  /** `exp` in ms since the epoch */
+  expiresAt: number;
+}
+
+export class MintError extends Error {
+  override name = 'MintError';
+}
+
+/**
+ * Signs an access token for `clientId`. Its lifetime is `issuer.access_token_ttl`, cut short at the client's
+ * `expires_at`. `iat` is never earlier than the client's last revocation (`notBefore`, rounded up to the second),
+ * so a token minted right after a restore is not mistaken for one issued before the revocation.
+ */
+export async function mintAccessToken(
+  deps: Pick<IssuerDeps, 'compiled' | 'keys' | 'store' | 'now'>,
+  request: MintRequest,
+): Promise<MintedAccessToken> {
+  const compiled = deps.compiled();
+  const issuer = compiled.config.issuer;
+  if (!issuer) throw new MintError('the config has no issuer section');
+  const client = compiled.clients.get(request.clientId);
+  if (!client) throw new MintError(`unknown client "${request.clientId}"`);
+  const now = nowOf(deps);
+  const state = await deps.store.getClientState(client.id);
+  const iat = Math.max(Math.floor(now / 1000), state.notBefore !== undefined ? Math.ceil(state.notBefore / 1000) : 0);
+  let exp = iat + Math.floor(issuer.access_token_ttl / 1000);
+  if (client.expires_at !== undefined) exp = Math.min(exp, Math.floor(client.expires_at / 1000));
+  if (exp <= Math.floor(now / 1000)) throw new MintError(`client "${client.id}" has expired`);
+  const jti = randomBytes(16).toString('base64url');
+  const { signing } = deps.keys;
+  const accessToken = await new SignJWT({
+    client_id: client.id,
+    scope: request.scopes.join(' '),
+    ...(request.tenant !== undefined ? { tenant: request.tenant } : {}),
+  })
+    .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: 'at+jwt' })
+    .setIssuer(issuer.issuer)
+    .setSubject(client.id)
+    .setAudience(issuer.audience)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .setJti(jti)
+    .sign(signing.privateKey);
+  return { accessToken, expiresIn: exp - Math.floor(now / 1000), jti, expiresAt: exp * 1000 };
+}

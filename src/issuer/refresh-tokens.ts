@@ -1,0 +1,45 @@
+/**
+ * Refresh tokens: opaque, random, URL-safe (256 bits), stored only as their SHA-256 hex. Every token belongs to a
+ * family (one client credentials grant and its rotations); a replayed token revokes its family.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Store } from '../store/store.js';
+
+export function generateRefreshToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function newFamilyId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export interface RefreshTokenRequest {
+  clientId: string;
+  scopes: readonly string[];
+  tenant?: string;
+  /** ms since the epoch */
+  issuedAt: number;
+  expiresAt: number;
+  /** continue a family (rotation); a new family when omitted */
+  familyId?: string;
+}
+
+/** Creates and stores a refresh token; returns the token, which exists in clear only in the response. */
+export async function issueRefreshToken(store: Store, request: RefreshTokenRequest): Promise<string> {
+  const token = generateRefreshToken();
+  await store.saveRefreshToken({
+    hash: hashRefreshToken(token),
+    familyId: request.familyId ?? newFamilyId(),
+    clientId: request.clientId,
+    scopes: [...request.scopes],
+    ...(request.tenant !== undefined ? { tenant: request.tenant } : {}),
+    issuedAt: request.issuedAt,
+    expiresAt: request.expiresAt,
+    revoked: false,
+  });
+  return token;
+}

@@ -1,0 +1,125 @@
+/**
+ * Verifies access tokens of the local issuer on every gateway request. Signature checks are cached by the
+ * token's SHA-256 (bounded, never past `exp`); the time checks and the store checks (client revoked or expired,
+ * token issued before a revocation, jti revoked) run on every call, through a client-state cache of at most
+ * 250 ms, so a revocation on any instance sharing the store applies within a second.
+ */
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { BearerAuthenticator, JwtPeek } from '../auth/bearer-authenticator.js';
+import { clientInactiveReason, issuedBeforeRevocation } from '../auth/client-check.js';
+import type { Identity } from '../auth/identity.js';
+import { scopesFromClaims } from '../auth/scope-claims.js';
+import type { IssuerConfig } from '../config/schema.js';
+import { invalidToken, OAuthError, temporarilyUnavailable } from '../errors/oauth-error.js';
+import { ClientStateCache } from '../store/client-state-cache.js';
+import { nowOf, type IssuerDeps } from './issuer-deps.js';
+import { CLOCK_TOLERANCE_S, verifyLocalJwt, type LocalClaims } from './local-jwt.js';
+
+export interface LocalTokenAuthenticatorOptions {
+  /** shared with the rest of the gateway so a local revoke can invalidate it; default: a private 250 ms cache */
+  clientStates?: ClientStateCache;
+  /** most verified signatures kept (default 50 000) */
+  maxCachedTokens?: number;
+}
+
+interface Verified {
+  claims: LocalClaims;
+  /** the issuer identifier and key set it was verified against; a reload or key change invalidates the entry */
+  issuer: string;
+  audience: string;
+  kid: string;
+}
+
+/** The `iat`/`exp`/`nbf` and lifetime rules (SPEC.md 3): 30 s leeway, and no longer than `access_token_ttl`. */
+export function checkTokenTimes(claims: LocalClaims, issuer: IssuerConfig, now: number): void {
+  const nowS = now / 1000;
+  if (claims.exp <= nowS - CLOCK_TOLERANCE_S) throw invalidToken('token expired', 'token_expired');
+  if (typeof claims.nbf === 'number' && claims.nbf > nowS + CLOCK_TOLERANCE_S) {
+    throw invalidToken('token is not valid yet', 'token_not_yet_valid');
+  }
+  if (claims.iat > nowS + CLOCK_TOLERANCE_S) throw invalidToken('token issued in the future', 'iat_in_future');
+  if (claims.exp - claims.iat > issuer.access_token_ttl / 1000 + CLOCK_TOLERANCE_S) {
+    throw invalidToken('token lives longer than this issuer allows', 'lifetime_too_long');
+  }
+}
+
+export class LocalTokenAuthenticator implements BearerAuthenticator {
+  readonly name = 'local';
+  private readonly verified: LRUCache<string, Verified>;
+  private readonly clientStates: ClientStateCache;
+
+  constructor(
+    private readonly deps: Pick<IssuerDeps, 'compiled' | 'store' | 'keys' | 'now'>,
+    options: LocalTokenAuthenticatorOptions = {},
+  ) {
+    this.verified = new LRUCache({ max: options.maxCachedTokens ?? 50_000, ttl: 60_000, ttlAutopurge: false });
+    this.clientStates = options.clientStates ?? new ClientStateCache(deps.store, 250);
+  }
+
+  /** Owns a token whose unverified `iss` is the local issuer's; anything else is "not mine". */
+  async authenticate(token: string, peek: JwtPeek | undefined): Promise<Identity | undefined> {
+    const compiled = this.deps.compiled();
+    const issuer = compiled.config.issuer;
+    if (!issuer || !peek || peek.payload.iss !== issuer.issuer) return undefined;
+    const now = nowOf(this.deps);
+    const claims = await this.verifySignature(token, peek, issuer, now);
+    checkTokenTimes(claims, issuer, now);
+
+    const client = compiled.clients.get(claims.client_id);
+    if (!client) throw invalidToken('the client of this token no longer exists', 'unknown_client');
+    await this.checkStore(claims, client, now);
+
+    // Config is the upper bound: scopes or tenants taken from the client since issuance are gone at once.
+    const allowed = new Set(client.scopes);
+    const scopes = scopesFromClaims(claims).filter((s) => allowed.has(s));
+    const tenant = typeof claims.tenant === 'string' ? claims.tenant : undefined;
+    if (tenant !== undefined && !(client.tenants ?? []).includes(tenant)) {
+      throw invalidToken('the client may no longer act for this tenant', 'tenant_removed');
+    }
+    return {
+      clientId: client.id,
+      scopes,
+      ...(tenant !== undefined ? { tenant } : {}),
+      method: 'bearer',
+      issuer: 'local',
+      subject: typeof claims.sub === 'string' ? claims.sub : undefined,
+      tokenId: claims.jti,
+      issuedAt: claims.iat * 1000,
+      expiresAt: claims.exp * 1000,
+    };
+  }
+
+  close(): void {
+    this.verified.clear();
+  }
+
+  private async verifySignature(token: string, peek: JwtPeek, issuer: IssuerConfig, now: number): Promise<LocalClaims> {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const kid = peek.header.kid;
+    const hit = this.verified.get(key);
+    if (hit && hit.issuer === issuer.issuer && hit.audience === issuer.audience && hit.kid === kid) {
+      if (this.deps.keys.verify.has(hit.kid)) return hit.claims;
+    }
+    const claims = await verifyLocalJwt(token, kid, this.deps.keys, issuer, now);
+    const ttl = Math.min(claims.exp * 1000 - now, issuer.access_token_ttl + CLOCK_TOLERANCE_S * 1000);
+    if (ttl > 0) this.verified.set(key, { claims, issuer: issuer.issuer, audience: issuer.audience, kid: kid as string }, { ttl });
+    return claims;
+  }
+
+  /** Revocation state, read on every call (through the short client-state cache); fails closed with 503. */
+  private async checkStore(claims: LocalClaims, client: Parameters<typeof clientInactiveReason>[0], now: number) {
+    let state, revoked;
+    try {
+      state = await this.clientStates.get(client.id);
+      revoked = await this.deps.store.isTokenRevoked(claims.jti);
+    } catch (err) {
+      if (err instanceof OAuthError) throw err;
+      throw temporarilyUnavailable('token state cannot be checked right now', 'store_unavailable');
+    }
+    const inactive = clientInactiveReason(client, state, now);
+    if (inactive) throw invalidToken(inactive === 'client_revoked' ? 'client access was revoked' : 'client expired', inactive);
+    if (issuedBeforeRevocation(state, claims.iat * 1000)) throw invalidToken('token was revoked', 'token_revoked');
+    if (revoked) throw invalidToken('token was revoked', 'token_revoked');
+  }
+}

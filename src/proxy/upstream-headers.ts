@@ -1,0 +1,110 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { Identity } from '../auth/identity.js';
+
+/** RFC 9110 7.6.1 hop-by-hop fields, plus the ones a proxy consumes itself. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'transfer-encoding',
+  'content-length',
+  'expect',
+  'host',
+]);
+
+/** Credentials the upstream never sees (SPEC.md 6). X-Client-Id stays: it names, it does not prove. */
+const CREDENTIALS = new Set(['authorization', 'x-api-key', 'x-client-secret']);
+
+/** Method overrides would let a write pass as a read behind the gateway's back. */
+const METHOD_OVERRIDES = new Set(['x-http-method-override', 'x-http-method', 'x-method-override']);
+
+/** Set by the gateway only; a client's copy is dropped (unless trust_forwarded_for keeps X-Forwarded-For). */
+const GATEWAY_SET = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded', 'x-real-ip']);
+
+export interface ForwardContext {
+  identity?: Identity;
+  /** forwarded as X-Auth-Tenant */
+  tenant?: string;
+  remoteAddress?: string;
+  proto: 'http' | 'https';
+  /** the Host the client sent, forwarded as X-Forwarded-Host */
+  host?: string;
+  trustForwardedFor: boolean;
+}
+
+/**
+ * Python (WSGI) and PHP (CGI) upstreams read `X_Auth_Scopes` as `X-Auth-Scopes`: compare names with `_` as `-`,
+ * so no spelling of a gateway header survives from the client.
+ */
+function canonicalName(name: string): string {
+  return name.toLowerCase().replaceAll('_', '-');
+}
+
+/**
+ * The headers the upstream receives: the client's, minus hop-by-hop fields and whatever the client names in
+ * Connection (RFC 9110 7.6.1), credentials, method overrides, any X-Auth-* spelling and forwarding headers; plus the
+ * identity and X-Forwarded-* headers set by the gateway last, so nothing the client sends can remove or replace
+ * them. Reads `rawHeaders` so duplicates are seen, not joined.
+ */
+export function upstreamHeaders(rawHeaders: readonly string[], ctx: ForwardContext): OutgoingHttpHeaders {
+  const connectionNamed = new Set<string>();
+  let clientForwardedFor: string | undefined;
+  let chunked = false;
+  let contentLength: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = canonicalName(rawHeaders[i]!);
+    const value = rawHeaders[i + 1]!;
+    if (name === 'connection') for (const token of value.split(',')) connectionNamed.add(canonicalName(token.trim()));
+    else if (name === 'x-forwarded-for') clientForwardedFor = clientForwardedFor ? `${clientForwardedFor}, ${value}` : value;
+    else if (name === 'transfer-encoding') chunked = true;
+    else if (name === 'content-length') contentLength = value;
+  }
+
+  const out: OutgoingHttpHeaders = Object.create(null) as OutgoingHttpHeaders;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const raw = rawHeaders[i]!;
+    const name = canonicalName(raw);
+    if (
+      HOP_BY_HOP.has(name) ||
+      CREDENTIALS.has(name) ||
+      METHOD_OVERRIDES.has(name) ||
+      GATEWAY_SET.has(name) ||
+      name.startsWith('x-auth-') ||
+      connectionNamed.has(name)
+    ) {
+      continue;
+    }
+    const key = raw.toLowerCase();
+    const prev = out[key];
+    const value = rawHeaders[i + 1]!;
+    out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [String(prev), value];
+  }
+
+  // Framing: Node's parser has already validated it (and refuses Content-Length with Transfer-Encoding).
+  if (chunked) out['transfer-encoding'] = 'chunked';
+  else if (contentLength !== undefined) out['content-length'] = contentLength;
+
+  const addr = ctx.remoteAddress ?? '';
+  out['x-forwarded-for'] = ctx.trustForwardedFor && clientForwardedFor ? `${clientForwardedFor}, ${addr}` : addr;
+  out['x-forwarded-proto'] = ctx.proto;
+  if (ctx.host !== undefined) out['x-forwarded-host'] = ctx.host;
+
+  const id = ctx.identity;
+  if (id) {
+    out['x-auth-client-id'] = headerSafe(id.clientId);
+    out['x-auth-scopes'] = headerSafe(id.scopes.join(' '));
+    out['x-auth-method'] = id.method;
+    if (ctx.tenant !== undefined) out['x-auth-tenant'] = headerSafe(ctx.tenant);
+  }
+  return out;
+}
+
+/** Claims from external tokens may hold anything; a header value is visible ASCII, else percent-encoded. */
+function headerSafe(value: string): string {
+  return /^[\x20-\x7E]*$/.test(value) ? value : encodeURIComponent(value);
+}

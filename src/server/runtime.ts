@@ -1,0 +1,67 @@
+import type { AuthContext } from '../auth/authenticate.js';
+import type { BearerAuthenticator } from '../auth/bearer-authenticator.js';
+import type { ClientSecretVerifier } from '../auth/client-secret-verifier.js';
+import { IntrospectionAuthenticator } from '../auth/introspection-authenticator.js';
+import { TrustedIssuerAuthenticator } from '../auth/trusted-issuer-authenticator.js';
+import type { CompiledConfig } from '../config/compile-config.js';
+import type { ChallengeContext } from '../errors/render-error.js';
+import type { KeySet } from '../issuer/keys.js';
+import { LocalTokenAuthenticator } from '../issuer/verify-local-token.js';
+import { Forwarder } from '../proxy/forwarder.js';
+import type { ClientStateCache } from '../store/client-state-cache.js';
+import type { Store } from '../store/store.js';
+
+/** What lives as long as the process: state, keys, caches that survive a reload. */
+export interface Services {
+  store: Store;
+  keys?: KeySet;
+  clientSecrets: ClientSecretVerifier;
+  clientStates: ClientStateCache;
+  now: () => number;
+}
+
+/** Everything built from one config version; a reload builds a new one and swaps it atomically. */
+export interface Runtime {
+  compiled: CompiledConfig;
+  auth: AuthContext;
+  forwarders: ReadonlyMap<string, Forwarder>;
+  challenge: ChallengeContext;
+  close(): void;
+}
+
+export function buildRuntime(compiled: CompiledConfig, services: Services, withForwarders = true): Runtime {
+  const { config } = compiled;
+  const bearer: BearerAuthenticator[] = [];
+  if (config.issuer && services.keys) {
+    bearer.push(
+      new LocalTokenAuthenticator({
+        compiled: () => compiled,
+        store: services.store,
+        keys: services.keys,
+        now: services.now,
+      }),
+    );
+  }
+  if (config.trusted_issuers.length > 0) bearer.push(new TrustedIssuerAuthenticator(config.trusted_issuers));
+  if (config.introspection) bearer.push(new IntrospectionAuthenticator(config.introspection));
+
+  const forwarders = new Map<string, Forwarder>();
+  if (withForwarders) for (const [name, up] of Object.entries(config.upstreams)) forwarders.set(name, new Forwarder(up.url));
+
+  return {
+    compiled,
+    auth: {
+      compiled,
+      bearer,
+      clientSecrets: services.clientSecrets,
+      clientStates: services.clientStates,
+      now: services.now,
+    },
+    forwarders,
+    challenge: { realm: config.server.realm, resourceMetadata: compiled.resourceMetadataUrl },
+    close() {
+      for (const b of bearer) b.close?.();
+      for (const f of forwarders.values()) f.close();
+    },
+  };
+}

@@ -1,0 +1,330 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { ClientState, CounterResult, RefreshRecord, Store } from './store.js';
+
+/** Bumped whenever the tables below change shape; stored in `PRAGMA user_version`. */
+export const SCHEMA_VERSION = 1;
+
+/** Purge ended counter windows after this many increments, expired rows after this many writes. */
+const PURGE_EVERY = 1000;
+
+/**
+ * A revoked jti is kept this long past the token's expiry, because the verifier accepts `exp` with a leeway (30 s):
+ * dropping the row at `exp` exactly would let a revoked token through for the length of that leeway.
+ */
+export const REVOKED_JTI_GRACE_MS = 5 * 60_000;
+
+export interface SqliteStoreOptions {
+  /** how long a write waits for another process's lock before it fails (ms); default 2000 */
+  busyTimeoutMs?: number;
+}
+
+interface ClientRow {
+  revoked_at: number | null;
+  not_before: number | null;
+}
+
+interface RefreshParams {
+  hash: string;
+  family_id: string;
+  client_id: string;
+  scopes: string;
+  tenant: string | null;
+  issued_at: number;
+  expires_at: number;
+  used_at: number | null;
+  revoked: number;
+}
+
+interface RefreshRow {
+  hash: string;
+  family_id: string;
+  client_id: string;
+  scopes: string;
+  tenant: string | null;
+  issued_at: number;
+  expires_at: number;
+  used_at: number | null;
+  revoked: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS clients (
+  client_id  TEXT PRIMARY KEY,
+  revoked_at INTEGER,
+  not_before INTEGER
+);
+CREATE TABLE IF NOT EXISTS revoked_tokens (
+  jti        TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS revoked_tokens_expires ON revoked_tokens (expires_at);
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+  hash       TEXT PRIMARY KEY,
+  family_id  TEXT NOT NULL,
+  client_id  TEXT NOT NULL,
+  scopes     TEXT NOT NULL,
+  tenant     TEXT,
+  issued_at  INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at    INTEGER,
+  revoked    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id);
+CREATE INDEX IF NOT EXISTS refresh_tokens_expires ON refresh_tokens (expires_at);
+CREATE TABLE IF NOT EXISTS counters (
+  key          TEXT NOT NULL,
+  window_ms    INTEGER NOT NULL,
+  window_start INTEGER NOT NULL,
+  reset_at     INTEGER NOT NULL,
+  count        INTEGER NOT NULL,
+  PRIMARY KEY (key, window_ms, window_start)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS counters_reset ON counters (reset_at);
+`;
+
+function statements(db: Database.Database) {
+  return {
+    ping: db.prepare('SELECT 1'),
+    getClient: db.prepare<[string], ClientRow>('SELECT revoked_at, not_before FROM clients WHERE client_id = ?'),
+    revokeClient: db.prepare<[string, number, number]>(
+      `INSERT INTO clients (client_id, revoked_at, not_before) VALUES (?, ?, ?)
+       ON CONFLICT (client_id) DO UPDATE SET
+         revoked_at = excluded.revoked_at,
+         not_before = max(coalesce(not_before, excluded.not_before), excluded.not_before)`,
+    ),
+    restoreClient: db.prepare<[string]>('UPDATE clients SET revoked_at = NULL WHERE client_id = ?'),
+    revokeToken: db.prepare<[string, number]>(
+      `INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?)
+       ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`,
+    ),
+    isTokenRevoked: db.prepare<[string, number], { one: number }>(
+      'SELECT 1 AS one FROM revoked_tokens WHERE jti = ? AND expires_at >= ?',
+    ),
+    // A token saved into a family that is already revoked (a refresh racing a replay elsewhere) is born revoked.
+    saveRefresh: db.prepare<[RefreshParams]>(
+      `INSERT OR REPLACE INTO refresh_tokens
+         (hash, family_id, client_id, scopes, tenant, issued_at, expires_at, used_at, revoked)
+       VALUES (@hash, @family_id, @client_id, @scopes, @tenant, @issued_at, @expires_at, @used_at,
+         @revoked OR EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = @family_id AND revoked = 1))`,
+    ),
+    findRefresh: db.prepare<[string], RefreshRow>('SELECT * FROM refresh_tokens WHERE hash = ?'),
+    markRefreshUsed: db.prepare<[number, string]>(
+      'UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL',
+    ),
+    revokeFamily: db.prepare<[string]>('UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?'),
+    increment: db.prepare<[string, number, number, number], { count: number }>(
+      `INSERT INTO counters (key, window_ms, window_start, reset_at, count) VALUES (?, ?, ?, ?, 1)
+       ON CONFLICT (key, window_ms, window_start) DO UPDATE SET count = count + 1
+       RETURNING count`,
+    ),
+    purgeCounters: db.prepare<[number]>('DELETE FROM counters WHERE reset_at <= ?'),
+    purgeRevokedTokens: db.prepare<[number]>('DELETE FROM revoked_tokens WHERE expires_at < ?'),
+    purgeRefresh: db.prepare<[number]>('DELETE FROM refresh_tokens WHERE expires_at < ?'),
+  };
+}
+
+type Statements = ReturnType<typeof statements>;
+
+interface Connection {
+  db: Database.Database;
+  stmt: Statements;
+  /** identity of the file that was opened, to notice when it is removed or replaced underneath us */
+  dev: number;
+  ino: number;
+}
+
+/**
+ * The embedded default store: one SQLite file (WAL mode) that several gateway processes on one host may share.
+ * better-sqlite3 is synchronous; every method still returns a promise, and every failure (file removed, lock held
+ * beyond the busy timeout, store closed) becomes a rejection rather than a synchronous throw.
+ *
+ * The constructor opens the file (creating its folder and the schema) and throws when it cannot: that is a startup
+ * error. `openStore` turns it into a rejected promise.
+ */
+export class SqliteStore implements Store {
+  readonly filePath: string;
+  private readonly busyTimeoutMs: number;
+  private conn: Connection | undefined;
+  private closed = false;
+  private incrementsSincePurge = 0;
+  private writesSincePurge = 0;
+
+  constructor(filePath: string, options: SqliteStoreOptions = {}) {
+    this.filePath = path.resolve(filePath);
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 2000;
+    this.conn = this.open();
+    this.bestEffort(() => this.purgeExpired(Date.now()));
+  }
+
+  private open(): Connection {
+    fs.mkdirSync(path.dirname(this.filePath), { recursive: true });
+    const db = new Database(this.filePath, { timeout: this.busyTimeoutMs });
+    try {
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(this.busyTimeoutMs))}`);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new Error(
+          `store ${this.filePath} has schema version ${version}, newer than this scopegate supports (${SCHEMA_VERSION})`,
+        );
+      }
+      if (version < SCHEMA_VERSION) {
+        // IMMEDIATE takes the write lock up front, so two processes opening a new file at once do not collide.
+        db.transaction(() => {
+          db.exec(SCHEMA);
+          db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        }).immediate();
+      }
+      const st = fs.statSync(this.filePath);
+      return { db, stmt: statements(db), dev: st.dev, ino: st.ino };
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /**
+   * The open connection, after checking that the file is still the one we opened. SQLite keeps writing to a removed
+   * file without complaint, which would silently split this instance from the others sharing the path; so a
+   * removed file is an error, and a file replaced by a new one is reopened.
+   */
+  private connection(): Connection {
+    if (this.closed) throw new Error('store is closed');
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(this.filePath);
+    } catch (err) {
+      throw new Error(`store file ${this.filePath} is gone: ${(err as Error).message}`, { cause: err });
+    }
+    if (!this.conn || st.ino !== this.conn.ino || st.dev !== this.conn.dev) {
+      this.conn?.db.close();
+      this.conn = undefined;
+      this.conn = this.open();
+    }
+    return this.conn;
+  }
+
+  async getClientState(clientId: string): Promise<ClientState> {
+    const row = this.connection().stmt.getClient.get(clientId);
+    const state: ClientState = {};
+    if (row?.revoked_at != null) state.revokedAt = row.revoked_at;
+    if (row?.not_before != null) state.notBefore = row.not_before;
+    return state;
+  }
+
+  async revokeClient(clientId: string, at: number): Promise<void> {
+    this.connection().stmt.revokeClient.run(clientId, at, at);
+  }
+
+  async restoreClient(clientId: string): Promise<void> {
+    this.connection().stmt.restoreClient.run(clientId);
+  }
+
+  async revokeToken(jti: string, expiresAt: number): Promise<void> {
+    this.connection().stmt.revokeToken.run(jti, expiresAt);
+    this.afterWrite();
+  }
+
+  async isTokenRevoked(jti: string): Promise<boolean> {
+    return this.connection().stmt.isTokenRevoked.get(jti, Date.now() - REVOKED_JTI_GRACE_MS) !== undefined;
+  }
+
+  async saveRefreshToken(record: RefreshRecord): Promise<void> {
+    this.connection().stmt.saveRefresh.run({
+      hash: record.hash,
+      family_id: record.familyId,
+      client_id: record.clientId,
+      scopes: JSON.stringify(record.scopes),
+      tenant: record.tenant ?? null,
+      issued_at: record.issuedAt,
+      expires_at: record.expiresAt,
+      used_at: record.usedAt ?? null,
+      revoked: record.revoked ? 1 : 0,
+    });
+    this.afterWrite();
+  }
+
+  async findRefreshToken(hash: string): Promise<RefreshRecord | undefined> {
+    const row = this.connection().stmt.findRefresh.get(hash);
+    if (!row) return undefined;
+    const record: RefreshRecord = {
+      hash: row.hash,
+      familyId: row.family_id,
+      clientId: row.client_id,
+      scopes: JSON.parse(row.scopes) as string[],
+      issuedAt: row.issued_at,
+      expiresAt: row.expires_at,
+      revoked: row.revoked !== 0,
+    };
+    if (row.tenant !== null) record.tenant = row.tenant;
+    if (row.used_at !== null) record.usedAt = row.used_at;
+    return record;
+  }
+
+  async markRefreshTokenUsed(hash: string, at: number): Promise<boolean> {
+    // One statement: SQLite serializes writers across processes, so exactly one caller sees changes === 1.
+    return this.connection().stmt.markRefreshUsed.run(at, hash).changes === 1;
+  }
+
+  async revokeRefreshFamily(familyId: string): Promise<void> {
+    this.connection().stmt.revokeFamily.run(familyId);
+  }
+
+  async incrementCounter(key: string, windowMs: number, now: number): Promise<CounterResult> {
+    if (!Number.isFinite(windowMs) || windowMs <= 0) throw new Error(`invalid counter window ${windowMs}`);
+    const { stmt } = this.connection();
+    const windowStart = Math.floor(now / windowMs) * windowMs;
+    const resetAt = windowStart + windowMs;
+    const row = stmt.increment.get(key, windowMs, windowStart, resetAt);
+    if (++this.incrementsSincePurge >= PURGE_EVERY) {
+      this.incrementsSincePurge = 0;
+      this.bestEffort(() => stmt.purgeCounters.run(now));
+    }
+    return { count: row!.count, resetAt };
+  }
+
+  /**
+   * Deletes what can no longer matter: counter windows that ended, revoked jtis past expiry (plus a grace period),
+   * refresh tokens past expiry. Runs by itself now and then; callable for maintenance and tests.
+   */
+  async purge(now: number = Date.now()): Promise<void> {
+    this.connection().stmt.purgeCounters.run(now);
+    this.purgeExpired(now);
+  }
+
+  async ping(): Promise<void> {
+    this.connection().stmt.ping.get();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const conn = this.conn;
+    this.conn = undefined;
+    conn?.db.close();
+  }
+
+  private afterWrite(): void {
+    if (++this.writesSincePurge < PURGE_EVERY) return;
+    this.writesSincePurge = 0;
+    this.bestEffort(() => this.purgeExpired(Date.now()));
+  }
+
+  /** Housekeeping must not turn a write that succeeded into a rejection; it is retried on the next round. */
+  private bestEffort(fn: () => unknown): void {
+    try {
+      fn();
+    } catch {
+      // ignored: the rows stay until the next purge
+    }
+  }
+
+  private purgeExpired(now: number): void {
+    const { stmt } = this.connection();
+    stmt.purgeRevokedTokens.run(now - REVOKED_JTI_GRACE_MS);
+    stmt.purgeRefresh.run(now);
+  }
+}
