@@ -2,14 +2,17 @@ import type { Identity } from './identity.js';
 import { parseScopeString } from './scope-claims.js';
 
 export type IntrospectionVerdict =
-  | { active: true; identity: Identity }
-  | { active: false; reason: string; description: string };
+  { active: true; identity: Identity } | { active: false; reason: string; description: string };
 
 const LEEWAY_MS = 30_000;
 /** `token_type` / `typ` values of tokens that are not access tokens (a refresh token is never an access token). */
 const NOT_ACCESS_TOKEN = new Set(['refresh_token', 'refresh', 'offline', 'id']);
 
-const inactive = (reason: string, description: string): IntrospectionVerdict => ({ active: false, reason, description });
+const inactive = (reason: string, description: string): IntrospectionVerdict => ({
+  active: false,
+  reason,
+  description,
+});
 const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v !== '';
 
 /**

@@ -24,7 +24,10 @@ function isPublicSigningKey(key: unknown): key is Record<string, unknown> {
  * verification key. Returns undefined when the answer is not a key set or holds no usable key, so the caller keeps
  * its last good set.
  */
-export function publicSigningKeys(answer: Readonly<Record<string, unknown>>, maxKeys: number): JSONWebKeySet | undefined {
+export function publicSigningKeys(
+  answer: Readonly<Record<string, unknown>>,
+  maxKeys: number,
+): JSONWebKeySet | undefined {
   const keys = Object.hasOwn(answer, 'keys') ? answer.keys : undefined;
   if (!Array.isArray(keys)) return undefined;
   const usable = keys.filter(isPublicSigningKey).slice(0, maxKeys);

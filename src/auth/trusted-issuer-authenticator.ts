@@ -51,7 +51,8 @@ interface Cached {
   generation: number;
 }
 
-const own = (o: Readonly<Record<string, unknown>>, key: string): unknown => (Object.hasOwn(o, key) ? o[key] : undefined);
+const own = (o: Readonly<Record<string, unknown>>, key: string): unknown =>
+  Object.hasOwn(o, key) ? o[key] : undefined;
 const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v !== '';
 
 export class TrustedIssuerAuthenticator implements BearerAuthenticator {
@@ -66,7 +67,10 @@ export class TrustedIssuerAuthenticator implements BearerAuthenticator {
     this.now = options.now ?? Date.now;
     for (const config of configs) {
       if (this.issuers.has(config.issuer)) throw new Error(`trusted issuer ${config.issuer} is listed twice`);
-      this.issuers.set(config.issuer, { config, jwks: new JwksCache(config.jwks_uri, { now: this.now, ...options.jwks }) });
+      this.issuers.set(config.issuer, {
+        config,
+        jwks: new JwksCache(config.jwks_uri, { now: this.now, ...options.jwks }),
+      });
     }
     this.cache = new LRUCache({ max: options.cacheMax ?? 50_000 });
   }
@@ -208,10 +212,14 @@ function mapJoseError(err: unknown): OAuthError {
         return invalidToken(`the token claim "${err.claim}" is invalid`, 'invalid_claims');
     }
   }
-  if (err instanceof errors.JWSSignatureVerificationFailed) return invalidToken('the token signature is invalid', 'bad_signature');
-  if (err instanceof errors.JWKSNoMatchingKey) return invalidToken('no key of the issuer matches the token', 'unknown_kid');
-  if (err instanceof errors.JOSEAlgNotAllowed) return invalidToken('the token algorithm is not allowed', 'algorithm_not_allowed');
-  if (err instanceof errors.JOSENotSupported) return invalidToken('the token uses an unsupported feature', 'unsupported_token');
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return invalidToken('the token signature is invalid', 'bad_signature');
+  if (err instanceof errors.JWKSNoMatchingKey)
+    return invalidToken('no key of the issuer matches the token', 'unknown_kid');
+  if (err instanceof errors.JOSEAlgNotAllowed)
+    return invalidToken('the token algorithm is not allowed', 'algorithm_not_allowed');
+  if (err instanceof errors.JOSENotSupported)
+    return invalidToken('the token uses an unsupported feature', 'unsupported_token');
   if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) {
     return invalidToken('the token is malformed', 'malformed_token');
   }

@@ -1,4 +1,10 @@
-import { explainOAuth, loadIssuerKeys, requireActiveClient, requireIssuer, withCliContext } from '../issuer/cli-context.js';
+import {
+  explainOAuth,
+  loadIssuerKeys,
+  requireActiveClient,
+  requireIssuer,
+  withCliContext,
+} from '../issuer/cli-context.js';
 import { mintAccessToken } from '../issuer/mint-access-token.js';
 import { resolveGrant } from '../issuer/scope-request.js';
 

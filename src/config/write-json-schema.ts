@@ -92,8 +92,9 @@ function isMain(): boolean {
   }
 }
 
+// `node dist/src/config/write-json-schema.js [OUT]`: writes the schema to OUT, by default into the package's config/.
 if (isMain()) {
-  const file = jsonSchemaPath();
+  const file = process.argv[2] ?? jsonSchemaPath();
   writeFileSync(file, renderJsonSchema());
   console.log(`wrote ${relative(process.cwd(), file) || file}`);
 }

@@ -61,7 +61,8 @@ export function explainOAuth<T>(fn: () => T): T {
 export async function requireActiveClient(ctx: CliContext, clientId: string, now: number): Promise<ClientConfig> {
   const client = requireClient(ctx.compiled, clientId);
   const inactive = clientInactiveReason(client, await ctx.store.getClientState(client.id), now);
-  if (inactive === 'client_revoked') throw new Error(`client "${client.id}" is revoked (scopegate restore --client ${client.id})`);
+  if (inactive === 'client_revoked')
+    throw new Error(`client "${client.id}" is revoked (scopegate restore --client ${client.id})`);
   if (inactive) throw new Error(`client "${client.id}" has expired (expires_at in the config)`);
   return client;
 }

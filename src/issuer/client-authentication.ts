@@ -61,10 +61,16 @@ export function extractClientCredentials(req: IncomingMessage, params: FormParam
   const header = headers[0];
   if (header !== undefined) {
     if (!/^basic(\s|$)/i.test(header.trimStart())) {
-      throw tokenInvalidRequest('client authentication must use HTTP Basic or client_secret_post', 'unsupported_auth_scheme');
+      throw tokenInvalidRequest(
+        'client authentication must use HTTP Basic or client_secret_post',
+        'unsupported_auth_scheme',
+      );
     }
     if (bodySecret !== undefined) {
-      throw tokenInvalidRequest('use one client authentication method: HTTP Basic or the body, not both', 'two_auth_methods');
+      throw tokenInvalidRequest(
+        'use one client authentication method: HTTP Basic or the body, not both',
+        'two_auth_methods',
+      );
     }
     const basic = parseBasic(header.trim());
     // A client_id in the body next to Basic is tolerated (RFC 6749 does not forbid it) but must name the same client.
@@ -100,7 +106,8 @@ export async function authenticateClient(
   try {
     credentials = extractClientCredentials(req, params);
   } catch (err) {
-    if (err instanceof OAuthError && err.code === 'invalid_client') deps.onFailedClientAuth?.(params.get('client_id'), remote);
+    if (err instanceof OAuthError && err.code === 'invalid_client')
+      deps.onFailedClientAuth?.(params.get('client_id'), remote);
     throw err;
   }
   const { method, clientId, secret } = credentials;

@@ -51,7 +51,10 @@ export function createIssuerApp(deps: IssuerDeps): express.Express {
       const rendered = renderError(err, { realm });
       // A refused body (413) is not read to its end; close the connection rather than drain it.
       if (rendered.status === 413) rendered.headers.Connection = 'close';
-      res.writeHead(rendered.status, { ...rendered.headers, 'Content-Length': String(Buffer.byteLength(rendered.body)) });
+      res.writeHead(rendered.status, {
+        ...rendered.headers,
+        'Content-Length': String(Buffer.byteLength(rendered.body)),
+      });
       res.end(rendered.body);
     };
 

@@ -2,7 +2,7 @@
  * The local issuer's signing keys: private JWKs, one per file in `issuer.keys`. The newest file signs; every key
  * verifies, so a rotation (add a new key, keep the old until its tokens expired) never breaks a live token.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 
@@ -44,8 +44,18 @@ export async function loadKeys(dir: string): Promise<KeySet> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   let files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   if (files.length === 0) {
+    // Instances sharing the folder may start at once: write aside, then link() to one fixed name, which fails when
+    // another instance won the race, so every instance ends up with the same single key.
     const jwk = await generateJwk('ES256');
-    writeFileSync(join(dir, `${Date.now()}-${jwk.kid}.json`), `${JSON.stringify(jwk, null, 2)}\n`, { mode: 0o600 });
+    const tmp = join(dir, `.${process.pid}-${jwk.kid}.tmp`);
+    writeFileSync(tmp, `${JSON.stringify(jwk, null, 2)}\n`, { mode: 0o600 });
+    try {
+      linkSync(tmp, join(dir, '0000-initial.json'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      unlinkSync(tmp);
+    }
     files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   }
   const loaded: { mtime: number; name: string; jwk: JWK }[] = [];

@@ -74,6 +74,7 @@ export function joseToOAuth(err: unknown): OAuthError {
     }
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return invalidToken('token algorithm is not allowed', 'alg_not_allowed');
-  if (err instanceof errors.JWSSignatureVerificationFailed) return invalidToken('token signature is invalid', 'bad_signature');
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return invalidToken('token signature is invalid', 'bad_signature');
   return invalidToken('token is malformed', 'malformed_token');
 }

@@ -28,8 +28,9 @@ export class MintError extends Error {
 
 /**
  * Signs an access token for `clientId`. Its lifetime is `issuer.access_token_ttl`, cut short at the client's
- * `expires_at`. `iat` is never earlier than the client's last revocation (`notBefore`, rounded up to the second),
- * so a token minted right after a restore is not mistaken for one issued before the revocation.
+ * `expires_at`. `iat` has second precision, so a token minted in the second of the client's last revocation
+ * (`notBefore`, e.g. right after a restore) is dated to the next second: the verifier treats `iat * 1000 <=
+ * notBefore` as issued before the revocation.
  */
 export async function mintAccessToken(
   deps: Pick<IssuerDeps, 'compiled' | 'keys' | 'store' | 'now'>,
@@ -42,7 +43,8 @@ export async function mintAccessToken(
   if (!client) throw new MintError(`unknown client "${request.clientId}"`);
   const now = nowOf(deps);
   const state = await deps.store.getClientState(client.id);
-  const iat = Math.max(Math.floor(now / 1000), state.notBefore !== undefined ? Math.ceil(state.notBefore / 1000) : 0);
+  let iat = Math.floor(now / 1000);
+  if (state.notBefore !== undefined && iat * 1000 <= state.notBefore) iat = Math.floor(state.notBefore / 1000) + 1;
   let exp = iat + Math.floor(issuer.access_token_ttl / 1000);
   if (client.expires_at !== undefined) exp = Math.min(exp, Math.floor(client.expires_at / 1000));
   if (exp <= Math.floor(now / 1000)) throw new MintError(`client "${client.id}" has expired`);

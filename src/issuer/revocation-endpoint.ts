@@ -32,7 +32,12 @@ export async function handleRevocationRequest(
   await revokeRefreshToken(deps, client, token);
 }
 
-async function revokeAccessToken(deps: IssuerDeps, issuer: IssuerConfig, client: ClientConfig, token: string): Promise<boolean> {
+async function revokeAccessToken(
+  deps: IssuerDeps,
+  issuer: IssuerConfig,
+  client: ClientConfig,
+  token: string,
+): Promise<boolean> {
   const peek = peekJwt(token);
   if (!peek || peek.payload.iss !== issuer.issuer) return false;
   try {

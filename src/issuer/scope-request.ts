@@ -46,13 +46,17 @@ export function resolveGrant(
     const requested = parseScopeParam(requestedScope);
     const allowed = new Set(base.scopes);
     const extra = requested.filter((s) => !allowed.has(s));
-    if (extra.length > 0) throw invalidScope(`scope not granted to this client: ${extra.join(' ')}`, 'scope_not_allowed');
+    if (extra.length > 0)
+      throw invalidScope(`scope not granted to this client: ${extra.join(' ')}`, 'scope_not_allowed');
     scopes = requested;
   }
   let tenant = base.tenant;
   if (requestedTenant !== undefined) {
     if (base.tenants === undefined) {
-      throw tokenInvalidRequest(`this client is not bound to tenants; omit ${tenantParameter}`, 'tenant_not_applicable');
+      throw tokenInvalidRequest(
+        `this client is not bound to tenants; omit ${tenantParameter}`,
+        'tenant_not_applicable',
+      );
     }
     if (!TENANT.test(requestedTenant)) throw tokenInvalidRequest(`${tenantParameter} is malformed`, 'malformed_tenant');
     if (!base.tenants.includes(requestedTenant) || (base.tenant !== undefined && base.tenant !== requestedTenant)) {

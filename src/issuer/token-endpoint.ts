@@ -83,7 +83,12 @@ async function checkGrant(deps: IssuerDeps, client: ClientConfig, params: FormPa
 }
 
 /** Step 4: the requested scope and tenant, within what the client (or the refresh token) holds. */
-function checkScopeAndTenant(client: ClientConfig, grant: Grant, params: FormParams, issuer: IssuerConfig): GrantedScope {
+function checkScopeAndTenant(
+  client: ClientConfig,
+  grant: Grant,
+  params: FormParams,
+  issuer: IssuerConfig,
+): GrantedScope {
   let base: GrantBase;
   if (grant.type === 'client_credentials') {
     base = { scopes: client.scopes, tenants: client.tenants };

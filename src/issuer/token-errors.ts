@@ -17,8 +17,10 @@ export const invalidClient = (challenge: 'basic' | 'none', reason = 'invalid_cli
   new OAuthError(401, 'invalid_client', 'client authentication failed', challenge, { reason });
 
 /** 400: the refresh token is unknown, expired, revoked, used before or belongs to another client. */
-export const invalidGrant = (description = 'the refresh token is invalid, expired or revoked', reason = 'invalid_grant') =>
-  new OAuthError(400, 'invalid_grant', description, 'none', { reason });
+export const invalidGrant = (
+  description = 'the refresh token is invalid, expired or revoked',
+  reason = 'invalid_grant',
+) => new OAuthError(400, 'invalid_grant', description, 'none', { reason });
 
 /** 400: the client may not use this grant type. */
 export const unauthorizedClient = (description: string) =>

@@ -10,9 +10,10 @@ import type { BearerAuthenticator, JwtPeek } from '../auth/bearer-authenticator.
 import { clientInactiveReason, issuedBeforeRevocation } from '../auth/client-check.js';
 import type { Identity } from '../auth/identity.js';
 import { scopesFromClaims } from '../auth/scope-claims.js';
-import type { IssuerConfig } from '../config/schema.js';
+import type { ClientConfig, IssuerConfig } from '../config/schema.js';
 import { invalidToken, OAuthError, temporarilyUnavailable } from '../errors/oauth-error.js';
 import { ClientStateCache } from '../store/client-state-cache.js';
+import type { ClientState } from '../store/store.js';
 import { nowOf, type IssuerDeps } from './issuer-deps.js';
 import { CLOCK_TOLERANCE_S, verifyLocalJwt, type LocalClaims } from './local-jwt.js';
 
@@ -103,13 +104,15 @@ export class LocalTokenAuthenticator implements BearerAuthenticator {
     }
     const claims = await verifyLocalJwt(token, kid, this.deps.keys, issuer, now);
     const ttl = Math.min(claims.exp * 1000 - now, issuer.access_token_ttl + CLOCK_TOLERANCE_S * 1000);
-    if (ttl > 0) this.verified.set(key, { claims, issuer: issuer.issuer, audience: issuer.audience, kid: kid as string }, { ttl });
+    if (ttl > 0)
+      this.verified.set(key, { claims, issuer: issuer.issuer, audience: issuer.audience, kid: kid as string }, { ttl });
     return claims;
   }
 
   /** Revocation state, read on every call (through the short client-state cache); fails closed with 503. */
-  private async checkStore(claims: LocalClaims, client: Parameters<typeof clientInactiveReason>[0], now: number) {
-    let state, revoked;
+  private async checkStore(claims: LocalClaims, client: ClientConfig, now: number): Promise<void> {
+    let state: ClientState;
+    let revoked: boolean;
     try {
       state = await this.clientStates.get(client.id);
       revoked = await this.deps.store.isTokenRevoked(claims.jti);
@@ -118,8 +121,13 @@ export class LocalTokenAuthenticator implements BearerAuthenticator {
       throw temporarilyUnavailable('token state cannot be checked right now', 'store_unavailable');
     }
     const inactive = clientInactiveReason(client, state, now);
-    if (inactive) throw invalidToken(inactive === 'client_revoked' ? 'client access was revoked' : 'client expired', inactive);
-    if (issuedBeforeRevocation(state, claims.iat * 1000)) throw invalidToken('token was revoked', 'token_revoked');
+    if (inactive)
+      throw invalidToken(inactive === 'client_revoked' ? 'client access was revoked' : 'client expired', inactive);
+    // `iat` has second precision: a token dated to the very millisecond of the revocation may predate it, so it
+    // counts as revoked too (mintAccessToken dates tokens minted after a revocation to a later second).
+    if (issuedBeforeRevocation(state, claims.iat * 1000) || claims.iat * 1000 === state.notBefore) {
+      throw invalidToken('token was revoked', 'token_revoked');
+    }
     if (revoked) throw invalidToken('token was revoked', 'token_revoked');
   }
 }

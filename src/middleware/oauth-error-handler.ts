@@ -12,6 +12,7 @@ export function oauthErrorHandler(defaults: Partial<ChallengeContext> = {}): Err
     if (!(err instanceof OAuthError) || res.headersSent) return next(err);
     const ctx = { realm: 'scopegate', ...defaults, ...challengeOf(res) };
     const rendered = renderError(err, ctx);
-    res.status(rendered.status).set(rendered.headers).send(rendered.body);
+    // res.send would append `; charset=utf-8`; clients such as the Amadeus SDK want exactly application/json.
+    res.writeHead(rendered.status, rendered.headers).end(rendered.body);
   };
 }

@@ -116,7 +116,11 @@ export interface TestKey {
   publicJwk: JWK;
   privateJwk: JWK;
   /** signs `payload` as a JWT; `header` adds or overrides protected header members */
-  sign(payload: JWTPayload, header?: Record<string, unknown>, options?: { crit?: Record<string, boolean> }): Promise<string>;
+  sign(
+    payload: JWTPayload,
+    header?: Record<string, unknown>,
+    options?: { crit?: Record<string, boolean> },
+  ): Promise<string>;
 }
 
 export async function makeKey(alg = 'ES256', kid = `k-${randomBytes(4).toString('hex')}`): Promise<TestKey> {
@@ -160,5 +164,7 @@ export function signerOf(key: TestKey): (input: string) => string {
 
 /** The classic key-confusion token: HS256 keyed with the issuer's public key (as JSON and as its `x`/`n` bytes). */
 export function hmacWithPublicKey(header: Record<string, unknown>, payload: Record<string, unknown>, secret: string) {
-  return craftJws({ ...header, alg: 'HS256' }, payload, (input) => createHmac('sha256', secret).update(input).digest('base64url'));
+  return craftJws({ ...header, alg: 'HS256' }, payload, (input) =>
+    createHmac('sha256', secret).update(input).digest('base64url'),
+  );
 }

@@ -52,7 +52,12 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-  const signingKey = { ...(await exportJWK(privateKey)), kid: `op-${randomBytes(4).toString('hex')}`, alg: 'ES256', use: 'sig' };
+  const signingKey = {
+    ...(await exportJWK(privateKey)),
+    kid: `op-${randomBytes(4).toString('hex')}`,
+    alg: 'ES256',
+    use: 'sig',
+  };
 
   const partner = { id: 'partner', secret: randomBytes(24).toString('base64url') };
   const gateway = { id: 'gateway', secret: randomBytes(24).toString('base64url') };

@@ -31,7 +31,7 @@ describe('GET /.well-known/jwks.json', () => {
   });
 
   it('verifies the tokens the endpoint issues', async () => {
-    const jwks = (await getJson('/.well-known/jwks.json')) as Parameters<typeof createLocalJWKSet>[0];
+    const jwks = (await getJson('/.well-known/jwks.json')) as unknown as Parameters<typeof createLocalJWKSet>[0];
     const { body } = await postForm(`${f.url}/oauth/token`, { grant_type: 'client_credentials', ...POS });
     const { payload } = await jwtVerify(body.access_token as string, createLocalJWKSet(jwks), {
       issuer: 'http://issuer.test',
@@ -93,13 +93,21 @@ describe('isIssuerPath', () => {
     ]) {
       expect(isIssuerPath(c, p), p).toBe(true);
     }
-    for (const p of ['/OAUTH/TOKEN', '/oauth/token/', '/oauth//token', '/oauth/token.json', '/api/menu', '/', '/.well-known/']) {
+    for (const p of [
+      '/OAUTH/TOKEN',
+      '/oauth/token/',
+      '/oauth//token',
+      '/oauth/token.json',
+      '/api/menu',
+      '/',
+      '/.well-known/',
+    ]) {
       expect(isIssuerPath(c, p), p).toBe(false);
     }
   });
 
   it('serves only protected-resource metadata without an issuer section', async () => {
-    const c = await compileFixture(FIXTURE_YAML.replace(/^issuer:\n(  .*\n)+/m, ''), '/tmp');
+    const c = await compileFixture(FIXTURE_YAML.replace(/^issuer:\n( {2}.*\n)+/m, ''), '/tmp');
     expect(c.config.issuer).toBeUndefined();
     expect(isIssuerPath(c, '/.well-known/oauth-protected-resource')).toBe(true);
     expect(isIssuerPath(c, '/oauth/token')).toBe(false);
@@ -107,7 +115,9 @@ describe('isIssuerPath', () => {
   });
 
   it('follows a reload of token_paths', async () => {
-    await f.reload(FIXTURE_YAML.replace('token_paths: [/oauth/token, /v1/security/oauth2/token]', 'token_paths: [/auth/token]'));
+    await f.reload(
+      FIXTURE_YAML.replace('token_paths: [/oauth/token, /v1/security/oauth2/token]', 'token_paths: [/auth/token]'),
+    );
     try {
       expect(isIssuerPath(f.compiled(), '/auth/token')).toBe(true);
       expect(isIssuerPath(f.compiled(), '/oauth/token')).toBe(false);

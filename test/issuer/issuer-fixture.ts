@@ -3,7 +3,8 @@
  * Secrets are chosen to need encoding: `:` `%` `+` `&` `=`, a space and non-ASCII.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { expect } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -123,4 +124,39 @@ export function decodeJwt(token: string): { header: Record<string, unknown>; pay
     header: JSON.parse(Buffer.from(h!, 'base64url').toString()) as Record<string, unknown>,
     payload: JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown>,
   };
+}
+
+/** RFC 6749 5.1/5.2 headers, on success and error alike; exactly application/json (the Amadeus SDK). */
+export function expectTokenHeaders(res: JsonResponse) {
+  expect(res.headers.get('content-type')).toBe('application/json');
+  expect(res.headers.get('cache-control')).toBe('no-store');
+  expect(res.headers.get('pragma')).toBe('no-cache');
+}
+
+export function expectError(res: JsonResponse, status: number, error: string) {
+  expect({ status: res.status, error: res.body.error }).toEqual({ status, error });
+  expect(typeof res.body.error_description).toBe('string');
+  expectTokenHeaders(res);
+}
+
+/** Sends raw bytes with node:http, for what fetch will not do (chunked without length, duplicate headers). */
+export function rawPost(
+  base: string,
+  path: string,
+  chunks: (string | Buffer)[],
+  headers: Record<string, string | string[]>,
+): Promise<{ status: number; headers: Record<string, unknown>; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${base}${path}`, { method: 'POST' }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, headers: res.headers, body: JSON.parse(Buffer.concat(parts).toString()) }),
+      );
+    });
+    for (const [k, v] of Object.entries(headers)) req.setHeader(k, v);
+    req.on('error', reject);
+    for (const c of chunks) req.write(c);
+    req.end();
+  });
 }

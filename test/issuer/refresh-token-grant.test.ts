@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FIXTURE_YAML, OTHER_SECRET, POS, postForm, startIssuer, decodeJwt, type IssuerFixture } from './issuer-fixture.js';
+import {
+  FIXTURE_YAML,
+  OTHER_SECRET,
+  POS,
+  postForm,
+  startIssuer,
+  decodeJwt,
+  type IssuerFixture,
+} from './issuer-fixture.js';
 
 let f: IssuerFixture;
 let tokenUrl: string;
@@ -100,7 +108,7 @@ describe('refresh_token grant', () => {
     expect(decodeJwt(res.body.access_token as string).payload.tenant).toBe('rest-munich');
   });
 
-  it('answers invalid_grant for an unknown, expired or another client\'s refresh token', async () => {
+  it("answers invalid_grant for an unknown, expired or another client's refresh token", async () => {
     expect((await refresh('not-a-refresh-token')).body.error).toBe('invalid_grant');
 
     const first = await clientCredentials();

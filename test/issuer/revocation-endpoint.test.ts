@@ -4,7 +4,16 @@ import { peekJwt } from '../../src/auth/peek-jwt.js';
 import { generateJwk } from '../../src/issuer/keys.js';
 import { LocalTokenAuthenticator } from '../../src/issuer/verify-local-token.js';
 import { ClientStateCache } from '../../src/store/client-state-cache.js';
-import { basic, decodeJwt, OTHER_SECRET, POS, POS_SECRET, postForm, startIssuer, type IssuerFixture } from './issuer-fixture.js';
+import {
+  basic,
+  decodeJwt,
+  OTHER_SECRET,
+  POS,
+  POS_SECRET,
+  postForm,
+  startIssuer,
+  type IssuerFixture,
+} from './issuer-fixture.js';
 import { importJWK } from 'jose';
 
 let f: IssuerFixture;
@@ -45,7 +54,11 @@ describe('POST /oauth/revoke (RFC 7009)', () => {
   it('revokes an access token by its jti, whatever the hint says', async () => {
     const { access_token } = await tokens();
     expect(await verifier().authenticate(access_token, peekJwt(access_token))).toBeDefined();
-    const res = await postForm(revokeUrl, { token: access_token, token_type_hint: 'refresh_token' }, { Authorization: basic('pos-partner', POS_SECRET) });
+    const res = await postForm(
+      revokeUrl,
+      { token: access_token, token_type_hint: 'refresh_token' },
+      { Authorization: basic('pos-partner', POS_SECRET) },
+    );
     expect(res.status).toBe(200);
     expect(await f.store.isTokenRevoked(decodeJwt(access_token).payload.jti as string)).toBe(true);
     await expect(verifier().authenticate(access_token, peekJwt(access_token))).rejects.toMatchObject({
@@ -54,13 +67,17 @@ describe('POST /oauth/revoke (RFC 7009)', () => {
     });
   });
 
-  it('answers 200 for another client\'s tokens but revokes nothing (no leak)', async () => {
+  it("answers 200 for another client's tokens but revokes nothing (no leak)", async () => {
     const mine = await tokens();
     const res1 = await postForm(revokeUrl, { token: mine.access_token, ...OTHER });
     const res2 = await postForm(revokeUrl, { token: mine.refresh_token, ...OTHER });
     expect([res1.status, res2.status]).toEqual([200, 200]);
     expect(await f.store.isTokenRevoked(decodeJwt(mine.access_token).payload.jti as string)).toBe(false);
-    const refresh = await postForm(tokenUrl, { grant_type: 'refresh_token', refresh_token: mine.refresh_token, ...POS });
+    const refresh = await postForm(tokenUrl, {
+      grant_type: 'refresh_token',
+      refresh_token: mine.refresh_token,
+      ...POS,
+    });
     expect(refresh.status).toBe(200);
   });
 
@@ -93,7 +110,11 @@ describe('POST /oauth/revoke (RFC 7009)', () => {
     const wrong = await postForm(revokeUrl, { token: refresh_token }, { Authorization: basic('pos-partner', 'wrong') });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('www-authenticate')).toBe('Basic realm="restaurant-api"');
-    const both = await postForm(revokeUrl, { token: refresh_token, ...POS }, { Authorization: basic('pos-partner', POS_SECRET) });
+    const both = await postForm(
+      revokeUrl,
+      { token: refresh_token, ...POS },
+      { Authorization: basic('pos-partner', POS_SECRET) },
+    );
     expect(both.body.error).toBe('invalid_request');
   });
 

@@ -44,7 +44,10 @@ const rawPiece = fc.oneof(
       '%1',
     ),
   },
-  { weight: 1, arbitrary: fc.constantFrom('\\', '?', '#', ' ', '\t', '\u0000', '\u007f', 'é', '"', '[', ']', '@', ':') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('\\', '?', '#', ' ', '\t', '\u0000', '\u007f', 'é', '"', '[', ']', '@', ':'),
+  },
   { weight: 2, arbitrary: fc.string({ maxLength: 3 }) },
 );
 
@@ -161,13 +164,19 @@ describe('normalizeTarget properties', () => {
     // Invariant: normalize(normalize(t).path) == normalize(t). The gateway forwards `path`; if the upstream (or a second
     // gateway in front of it) normalized again and got something else, the two would route differently.
     fc.assert(
-      fc.property(fc.oneof(anyTarget, encodedPath.map((e) => e.target)), (target) => {
-        const first = normalizeTarget(target);
-        fc.pre(first.ok);
-        if (!first.ok) return;
-        const again = normalizeTarget(first.path + first.query);
-        expect(again).toEqual(first);
-      }),
+      fc.property(
+        fc.oneof(
+          anyTarget,
+          encodedPath.map((e) => e.target),
+        ),
+        (target) => {
+          const first = normalizeTarget(target);
+          fc.pre(first.ok);
+          if (!first.ok) return;
+          const again = normalizeTarget(first.path + first.query);
+          expect(again).toEqual(first);
+        },
+      ),
       RUNS,
     );
   });
@@ -177,24 +186,30 @@ describe('normalizeTarget properties', () => {
     // path: no `.`/`..` segments, no `//`, no `\`, and none of %2F %5C %00 %2E in any case; and it is in canonical
     // form (uppercase escapes, unreserved characters never escaped), so equal paths are equal strings.
     fc.assert(
-      fc.property(fc.oneof(anyTarget, encodedPath.map((e) => e.target)), (target) => {
-        const n = normalizeTarget(target);
-        if (!n.ok) return;
-        expect(n.path.startsWith('/')).toBe(true);
-        for (const bad of ['/./', '/../', '//', '\\', '%2F', '%5C', '%00', '%2E']) {
-          expect(n.path.toUpperCase()).not.toContain(bad);
-        }
-        const segs = splitPath(n.path);
-        expect(segs).not.toContain('.');
-        expect(segs).not.toContain('..');
-        expect(segs.slice(0, -1)).not.toContain('');
-        expect(n.path).toMatch(/^[\x21-\x7E]*$/);
-        // RFC 3986 6.2.2 canonical form: escapes are uppercase and never stand for an unreserved character
-        for (const [escape] of n.path.matchAll(/%../g)) {
-          expect(escape).toMatch(/^%[0-9A-F]{2}$/);
-          expect(String.fromCharCode(parseInt(escape.slice(1), 16))).not.toMatch(/[A-Za-z0-9\-._~]/);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          anyTarget,
+          encodedPath.map((e) => e.target),
+        ),
+        (target) => {
+          const n = normalizeTarget(target);
+          if (!n.ok) return;
+          expect(n.path.startsWith('/')).toBe(true);
+          for (const bad of ['/./', '/../', '//', '\\', '%2F', '%5C', '%00', '%2E']) {
+            expect(n.path.toUpperCase()).not.toContain(bad);
+          }
+          const segs = splitPath(n.path);
+          expect(segs).not.toContain('.');
+          expect(segs).not.toContain('..');
+          expect(segs.slice(0, -1)).not.toContain('');
+          expect(n.path).toMatch(/^[\x21-\x7E]*$/);
+          // RFC 3986 6.2.2 canonical form: escapes are uppercase and never stand for an unreserved character
+          for (const [escape] of n.path.matchAll(/%../g)) {
+            expect(escape).toMatch(/^%[0-9A-F]{2}$/);
+            expect(String.fromCharCode(parseInt(escape.slice(1), 16))).not.toMatch(/[A-Za-z0-9\-._~]/);
+          }
+        },
+      ),
       RUNS,
     );
   });
@@ -219,17 +234,24 @@ describe('normalizeTarget properties', () => {
     // gateway matched on: splitPath(path).map(decodeURIComponent) == segments, and so for every pattern,
     // match(pattern, segments) == match(pattern, normalize(path).segments).
     fc.assert(
-      fc.property(fc.oneof(anyTarget, encodedPath.map((e) => e.target)), pattern, (target, p) => {
-        const n = normalizeTarget(target);
-        if (!n.ok) return;
-        const upstreamView = splitPath(n.path).map((s) => decodeURIComponent(s));
-        expect(upstreamView).toEqual(n.segments);
-        const forwarded = normalizeTarget(n.path);
-        expect(forwarded.ok).toBe(true);
-        if (!forwarded.ok) return;
-        expect(plain(matchPattern(p, forwarded.segments))).toEqual(plain(matchPattern(p, n.segments)));
-        expect(plain(matchPattern(p, upstreamView))).toEqual(plain(matchPattern(p, n.segments)));
-      }),
+      fc.property(
+        fc.oneof(
+          anyTarget,
+          encodedPath.map((e) => e.target),
+        ),
+        pattern,
+        (target, p) => {
+          const n = normalizeTarget(target);
+          if (!n.ok) return;
+          const upstreamView = splitPath(n.path).map((s) => decodeURIComponent(s));
+          expect(upstreamView).toEqual(n.segments);
+          const forwarded = normalizeTarget(n.path);
+          expect(forwarded.ok).toBe(true);
+          if (!forwarded.ok) return;
+          expect(plain(matchPattern(p, forwarded.segments))).toEqual(plain(matchPattern(p, n.segments)));
+          expect(plain(matchPattern(p, upstreamView))).toEqual(plain(matchPattern(p, n.segments)));
+        },
+      ),
       RUNS,
     );
   });
@@ -294,7 +316,7 @@ describe('matchPattern properties', () => {
           expect(matchPattern(p, prefix)).toBeDefined();
           expect(matchPattern(p, [...prefix, ''])).toBeDefined();
           expect(matchPattern(p, [...prefix, ...rest])).toBeDefined();
-          const changed = [...prefix];
+          const changed: string[] = [...prefix];
           changed[changed.length - 1] = `${changed.at(-1)!}x`;
           expect(matchPattern(p, [...changed, ...rest])).toBeUndefined();
         },

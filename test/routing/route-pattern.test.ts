@@ -110,9 +110,11 @@ describe('matchPattern', () => {
   });
 
   it(':name captures one non-empty segment, decoded', () => {
-    expect(matches('/api/organizations/:org/reservations/**', '/api/organizations/rest-berlin/reservations/7')).toEqual({
-      org: 'rest-berlin',
-    });
+    expect(matches('/api/organizations/:org/reservations/**', '/api/organizations/rest-berlin/reservations/7')).toEqual(
+      {
+        org: 'rest-berlin',
+      },
+    );
     expect(matches('/o/:org/r/:id', '/o/a%20b/r/42')).toEqual({ org: 'a b', id: '42' });
     expect(matches('/o/:org', '/o/')).toBeUndefined();
     expect(matches('/o/:org', '/o')).toBeUndefined();
