@@ -1,37 +1,50 @@
 import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { startGateway, type RunningGateway, type StartOptions } from '../server/start-gateway.js';
 
+/** How long a burst of file events (an editor's write, rename, chmod) is left to settle before one reload. */
+const DEBOUNCE_MS = 200;
+
 /**
  * `scopegate start`: runs until SIGTERM/SIGINT (drain in-flight requests, exit 0). SIGHUP and a change of the
- * config file reload it: validated, swapped atomically; an invalid file is logged and the old config stays.
+ * config file reload it: validated, swapped atomically; an invalid file is logged with `file:line:col` per problem
+ * and the old config stays.
  */
 export async function startCommand(options: StartOptions & { configPath: string }): Promise<RunningGateway> {
   const gateway = await startGateway(options);
   const { logger } = gateway;
 
-  const reload = async (why: string) => {
-    try {
-      await gateway.reload();
-      logger.info({ reason: why }, 'config reloaded');
-    } catch (err) {
-      const problems = err instanceof ConfigError ? err.message.split('\n') : [(err as Error).message];
-      logger.error({ reason: why, problems }, 'config reload failed; keeping the previous config');
-    }
+  let reloading = Promise.resolve();
+  const reload = (why: string) => {
+    // One reload at a time, in order: a SIGHUP during a file-triggered reload runs after it.
+    reloading = reloading.then(async () => {
+      try {
+        const restartOnly = await gateway.reload();
+        logger.info({ reason: why }, 'config reloaded');
+        if (restartOnly.length > 0) logger.warn({ settings: restartOnly }, 'these changes apply only after a restart');
+      } catch (err) {
+        const problems = err instanceof ConfigError ? err.message.split('\n') : [(err as Error).message];
+        logger.error({ reason: why, problems }, 'config reload failed; keeping the previous config');
+      }
+    });
   };
 
   let timer: NodeJS.Timeout | undefined;
   let watcher: FSWatcher | undefined;
+  const file = resolve(options.configPath);
   try {
-    // Editors replace files (rename), so watch and debounce; a rename also re-arms the watch.
-    watcher = watch(options.configPath, { persistent: false }, () => {
+    // Watch the folder, not the file: editors and config managers replace the file (rename), which ends a file watch.
+    watcher = watch(dirname(file), { persistent: false }, (_event, name) => {
+      if (name !== null && name !== basename(file)) return;
       clearTimeout(timer);
-      timer = setTimeout(() => void reload('file_changed'), 200);
+      timer = setTimeout(() => reload('file_changed'), DEBOUNCE_MS);
     });
+    watcher.on('error', () => logger.warn('the config watch stopped; reload with SIGHUP'));
   } catch {
     logger.warn('cannot watch the config file; reload with SIGHUP');
   }
-  process.on('SIGHUP', () => void reload('sighup'));
+  process.on('SIGHUP', () => reload('sighup'));
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -168,6 +168,8 @@ function flattenIssues(issues: readonly z.core.$ZodIssue[], base: KeyPath = []):
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
+  /** library mode: a config object may carry a client secret read by the host program */
+  allowLiteralSecrets?: boolean;
 }
 
 /**
@@ -191,7 +193,8 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
   }
   const raw: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
   const envProblems: EnvProblem[] = [];
-  const substituted = substituteEnv(raw, options.env ?? process.env, envProblems);
+  const fromEnv = new Set<string>();
+  const substituted = substituteEnv(raw, options.env ?? process.env, envProblems, [], fromEnv);
   if (envProblems.length > 0) throw new ConfigError(envProblems.map((p) => source.problem(p.path, p.message)));
 
   // reportInput lets a missing key be told from a wrong value, and names the kind of a value that fits no union branch.
@@ -200,6 +203,14 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
     throw new ConfigError(flattenIssues(parsed.error.issues).map((i) => source.problem(i.path, i.message, i.target)));
   }
   const problems = validateConfig(parsed.data);
+  if (!options.allowLiteralSecrets) {
+    // SPEC.md 3: client secrets live in the file only as hashes or ${ENV} references, never in clear.
+    parsed.data.clients.forEach((c, i) => {
+      if (c.secret !== undefined && !fromEnv.has(`clients.${i}.secret`)) {
+        problems.push({ path: ['clients', i, 'secret'], message: 'write a plain secret as a ${ENV} reference, or use secret_hash' });
+      }
+    });
+  }
   if (problems.length > 0) throw new ConfigError(problems.map((p) => source.problem(p.path, p.message)));
   return parsed.data;
 }

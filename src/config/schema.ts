@@ -16,6 +16,10 @@ const duration = (description: string) =>
       return ms ?? 0;
     });
 
+/** Timeouts: Node's timers overflow past ~24.8 days and fire at once, and 0 would mean "fail everything". */
+const timeout = (description: string) =>
+  duration(description).refine((ms) => ms >= 1 && ms <= 3_600_000, 'a timeout is between 1ms and 1h');
+
 const size = (description: string) =>
   z
     .string()
@@ -129,7 +133,7 @@ const introspectionSchema = z.strictObject({
   client_id: z.string().min(1),
   client_secret: z.string().min(1),
   cache_ttl: duration('how long an answer is cached (never past the token exp)').prefault('60s'),
-  timeout: duration('how long to wait for the endpoint').prefault('5s'),
+  timeout: timeout('how long to wait for the endpoint').prefault('5s'),
 });
 
 const apiKeySchema = z.strictObject({
@@ -160,7 +164,7 @@ const clientSchema = z.strictObject({
 
 const upstreamSchema = z.strictObject({
   url: httpUrl,
-  timeout: duration('how long to wait for the upstream').prefault('15s'),
+  timeout: timeout('how long to wait for the upstream').prefault('15s'),
 });
 
 const routeSchema = z.strictObject({

@@ -15,16 +15,61 @@ const HOP_BY_HOP = new Set([
   'content-length',
   'expect',
   'host',
+  // RFC 9113 3.2.1 (HTTP/1.1 Upgrade to h2c): connection-specific; with Upgrade dropped it only invites h2c smuggling
+  'http2-settings',
 ]);
 
 /** Credentials the upstream never sees (SPEC.md 6). X-Client-Id stays: it names, it does not prove. */
 const CREDENTIALS = new Set(['authorization', 'x-api-key', 'x-client-secret']);
 
-/** Method overrides would let a write pass as a read behind the gateway's back. */
-const METHOD_OVERRIDES = new Set(['x-http-method-override', 'x-http-method', 'x-method-override']);
+/**
+ * Method overrides would let a write pass as a read behind the gateway's back; `X-Original-Method` and
+ * `X-Forwarded-Method` are read as the method by some auth layers and frameworks behind proxies.
+ */
+const METHOD_OVERRIDES = new Set([
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  'x-original-method',
+  'x-forwarded-method',
+]);
+
+/**
+ * Path overrides: frameworks behind proxies route on these instead of the request line (Symfony and Zend read
+ * `X-Original-URL` / `X-Rewrite-URL`, CVE-2018-14773; Spring and Traefik read `X-Forwarded-Prefix` / `X-Forwarded-Uri`;
+ * Envoy `X-Envoy-Original-Path`). From a client they would let a request the gateway matched as `/public/x` be served
+ * as `/admin` upstream: the gateway decides on the request line alone, so none of them is forwarded.
+ */
+const PATH_OVERRIDES = new Set([
+  'x-original-url',
+  'x-original-uri',
+  'x-rewrite-url',
+  'x-override-url',
+  'x-forwarded-prefix',
+  'x-forwarded-uri',
+  'x-forwarded-path',
+  'x-forwarded-url',
+  'x-envoy-original-path',
+]);
 
 /** Set by the gateway only; a client's copy is dropped (unless trust_forwarded_for keeps X-Forwarded-For). */
-const GATEWAY_SET = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded', 'x-real-ip']);
+const GATEWAY_SET = new Set([
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-scheme',
+  'x-forwarded-ssl',
+  'forwarded',
+  // other spellings of "the client's address" that upstreams use for IP allow-lists and audit logs
+  'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-cluster-client-ip',
+  'x-originating-ip',
+]);
 
 export interface ForwardContext {
   identity?: Identity;
@@ -73,6 +118,7 @@ export function upstreamHeaders(rawHeaders: readonly string[], ctx: ForwardConte
       HOP_BY_HOP.has(name) ||
       CREDENTIALS.has(name) ||
       METHOD_OVERRIDES.has(name) ||
+      PATH_OVERRIDES.has(name) ||
       GATEWAY_SET.has(name) ||
       name.startsWith('x-auth-') ||
       connectionNamed.has(name)

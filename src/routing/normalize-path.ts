@@ -63,7 +63,47 @@ function readSegment(raw: string): Segment | string {
   // `..;x` is `..` to servers that strip `;` path parameters before resolving dot segments (Tomcat, Jetty): the
   // gateway would match `/public/..;/admin` under /public while such an upstream serves /admin.
   if (/^\.\.?;/.test(decoded)) return 'dot segment with a ; parameter in path';
+  const hidden = hiddenSeparator(decoded);
+  if (hidden) return hidden;
   return { decoded, canonical };
+}
+
+/** A segment that is a dot segment or holds a separator or NUL: what must never reach an upstream inside one segment. */
+function isDangerous(value: string): boolean {
+  return value === '.' || value === '..' || /^\.\.?;/.test(value) || /[/\\\0]/.test(value);
+}
+
+/** Percent-decodes valid `%XX` escapes once, leaving anything else as it is (never throws). */
+function decodeAgain(value: string): string {
+  return value.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
+}
+
+/**
+ * The gateway decodes a segment exactly once, but some upstreams decode again (double-decoding frameworks, a second
+ * proxy) or fold Unicode compatibility forms (NFKC: fullwidth `．` and `／`, the one-dot leader `․`) into ASCII. A
+ * segment that would become a dot segment, a `/`, a `\` or a NUL that way names a different resource behind the
+ * gateway than in front of it (`/public/%252e%252e/admin`, `/public/%EF%BC%8E%EF%BC%8E/admin`): refused.
+ */
+function hiddenSeparator(decoded: string): string | undefined {
+  if (!decoded.includes('%') && /^[\x00-\x7F]*$/.test(decoded)) return undefined;
+  let value = decoded;
+  for (let round = 0; round < 4; round++) {
+    const folded = value.normalize('NFKC');
+    if (folded !== value && isDangerous(folded)) return 'Unicode form of a dot segment, slash or backslash in path';
+    const next = decodeAgain(value);
+    if (next === value) return undefined;
+    if (isDangerous(next) || isDangerous(next.normalize('NFKC'))) {
+      return 'double-encoded dot segment, slash, backslash or NUL in path';
+    }
+    value = next;
+  }
+  return 'percent-encoding nested too deep in path';
 }
 
 export function normalizeTarget(target: string): NormalizedTarget {

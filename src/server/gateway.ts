@@ -1,9 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CredentialRejected } from '../auth/authenticate.js';
 import type { Identity } from '../auth/identity.js';
-import { invalidRequest, payloadTooLarge, type OAuthError } from '../errors/oauth-error.js';
+import { addCorsHeaders, answerPreflight, corsPolicy, isPreflight, type CorsPolicy } from '../cors/cors.js';
+import { invalidRequest, notFound, payloadTooLarge, type OAuthError } from '../errors/oauth-error.js';
 import { renderError } from '../errors/render-error.js';
+import { issuerEndpoint } from '../issuer/issuer-paths.js';
 import { decide, type Decision, type Destination } from '../pipeline/decide.js';
 import { upstreamHeaders } from '../proxy/upstream-headers.js';
+import type { ClientRateLimiter } from '../ratelimit/client-rate-limiter.js';
+import type { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
+import { rateLimited } from '../ratelimit/ratelimit-headers.js';
+import { matchRoute } from '../routing/match-route.js';
+import { normalizeTarget } from '../routing/normalize-path.js';
 import type { Logger } from './logger.js';
 import type { Runtime } from './runtime.js';
 
@@ -22,46 +30,83 @@ export interface RequestLog {
 }
 
 export interface GatewayHooks {
-  /** the request should go to another handler first (token endpoint, metadata, CORS); return true when it took it */
-  before?: (req: IncomingMessage, res: ServerResponse, runtime: Runtime) => boolean;
+  /**
+   * the request should go to another handler first (token endpoint, metadata); return true, or a label for the log
+   * line's `route` (e.g. `issuer:token`), when it took it
+   */
+  before?: (req: IncomingMessage, res: ServerResponse, runtime: Runtime) => boolean | string;
   onFinished?: (log: RequestLog, runtime: Runtime) => void;
 }
+
+/** The limits of SPEC.md 7; they live as long as the process (a reload keeps their state). */
+export interface GatewayLimits {
+  clients: ClientRateLimiter;
+  failedAuth: FailedAuthLimiter;
+  now: () => number;
+}
+
+/** What a delegated handler (the issuer app) leaves on `res.locals` for the log line. */
+interface DelegatedOutcome {
+  clientId?: string;
+  reason?: string;
+}
+
+const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'x-client-id', 'x-client-secret']);
 
 /**
  * The standalone gateway's request handler on plain node:http: decide, then forward or render the error.
  * `current()` is read once per request, so a reload never changes the config under a request in flight.
  */
-export function createRequestHandler(current: () => Runtime, logger: Logger, hooks: GatewayHooks = {}) {
+export function createRequestHandler(
+  current: () => Runtime,
+  logger: Logger,
+  hooks: GatewayHooks = {},
+  limits?: GatewayLimits,
+) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const runtime = current();
     const started = process.hrtime.bigint();
     const log: RequestLog = { method: req.method ?? 'GET', decision: 'deny' };
-    res.once('finish', () => {
-      log.status = res.statusCode;
-      log.latency_ms = Number(process.hrtime.bigint() - started) / 1e6;
+    let delegated = false;
+    const finished = (status: number) => {
+      log.status = status;
+      log.latency_ms = Math.round(Number(process.hrtime.bigint() - started) / 1e3) / 1e3;
+      if (delegated) describeDelegated(res, log);
       logger.info(log, 'request');
       hooks.onFinished?.(log, runtime);
-    });
+    };
+    res.once('finish', () => finished(res.statusCode));
     res.once('close', () => {
-      if (!res.writableFinished) {
-        log.status = res.headersSent ? res.statusCode : 499;
-        log.reason ??= 'client_closed';
-        log.latency_ms = Number(process.hrtime.bigint() - started) / 1e6;
-        logger.info(log, 'request');
-        hooks.onFinished?.(log, runtime);
-      }
+      if (res.writableFinished) return;
+      log.reason ??= 'client_closed';
+      finished(res.headersSent ? res.statusCode : 499);
     });
 
     const framing = checkFraming(req);
     if (framing) return sendError(res, runtime, framing, log);
-    if (hooks.before?.(req, res, runtime)) {
-      log.decision = 'allow';
-      log.route = 'gateway';
+    if (limits?.failedAuth.active) {
+      const wait = blockedAddressMs(req, runtime, limits);
+      if (wait > 0) {
+        const rate = limits.failedAuth.rate();
+        return sendError(res, runtime, rateLimited('failed_auth', rate, wait, 'failed_auth_limited'), log);
+      }
+    }
+    if (req.headers.origin !== undefined) {
+      const cors = corsPolicy(runtime.compiled);
+      if (cors) {
+        if (isPreflight(req)) return preflight(req, res, runtime, cors, log);
+        addCorsHeaders(res, cors, req.headers.origin);
+      }
+    }
+    const taken = hooks.before?.(req, res, runtime);
+    if (taken) {
+      delegated = true;
+      log.route = typeof taken === 'string' ? taken : 'gateway';
       return;
     }
 
     decide({ method: log.method, target: req.url ?? '/', rawHeaders: req.rawHeaders }, runtime.auth).then(
-      (decision) => handleDecision(req, res, runtime, decision, log, logger),
+      (decision) => handleDecision(req, res, runtime, decision, log, logger, limits),
       (err: unknown) => {
         logger.error({ err: describe(err) }, 'decision failed');
         sendError(res, runtime, undefined, log);
@@ -77,6 +122,7 @@ function handleDecision(
   decision: Decision,
   log: RequestLog,
   logger: Logger,
+  limits: GatewayLimits | undefined,
 ): void {
   const destination = decision.destination;
   if (destination) {
@@ -89,15 +135,41 @@ function handleDecision(
   }
   if (decision.kind === 'allow') {
     log.decision = 'allow';
-    return forward(req, res, runtime, destination!, decision.identity, decision.tenant, log);
+    if (limits && decision.identity) {
+      const rate = runtime.compiled.clients.get(decision.identity.clientId)?.rate_limit;
+      const wait = rate ? limits.clients.take(decision.identity.clientId, rate, limits.now()) : 0;
+      if (wait > 0) {
+        log.decision = 'deny';
+        return sendError(res, runtime, rateLimited('client', rate!, wait, 'rate_limited'), log);
+      }
+    }
+    return forward(req, res, runtime, decision.destination, decision.identity, decision.tenant, log);
   }
-  const { error } = decision;
+  const rejected = decision.error.cause;
+  if (limits && rejected instanceof CredentialRejected) {
+    // A failed credential check counts against the address and the claimed client id (server.failed_auth_limit).
+    limits.failedAuth.recordFailure(req.socket.remoteAddress, rejected.clientId, limits.now()).then(
+      (wait) => {
+        if (wait === 0) return deny(req, res, runtime, decision, log);
+        sendError(res, runtime, rateLimited('failed_auth', limits.failedAuth.rate(), wait, 'failed_auth_limited'), log);
+      },
+      (err: unknown) => {
+        logger.error({ err: describe(err) }, 'failed-auth counter unavailable');
+        deny(req, res, runtime, decision, log);
+      },
+    );
+    return;
+  }
+  deny(req, res, runtime, decision, log);
+}
+
+function deny(req: IncomingMessage, res: ServerResponse, runtime: Runtime, decision: Decision & { kind: 'deny' }, log: RequestLog): void {
+  const { error, destination } = decision;
   log.reason = error.reason;
   const relaxable = error.status === 401 || error.status === 403;
   if (runtime.compiled.config.server.mode === 'report' && relaxable && destination) {
     // Report mode: log the would-be denial and forward without any identity from unverified credentials.
     log.decision = 'would_deny';
-    logger.warn({ route: log.route, reason: error.reason, status: error.status }, 'would deny');
     return forward(req, res, runtime, destination, undefined, undefined, log);
   }
   sendError(res, runtime, error, log);
@@ -142,6 +214,61 @@ function forward(
       if (outcome.error) log.upstream_error = outcome.error;
     },
   });
+}
+
+/**
+ * A CORS preflight is answered here and never forwarded: the methods are the matched route's `Allow` (or the
+ * issuer endpoint's); no route is 404 and a bad path 400, as for any request.
+ */
+function preflight(req: IncomingMessage, res: ServerResponse, runtime: Runtime, cors: CorsPolicy, log: RequestLog): void {
+  const target = normalizeTarget(req.url ?? '/');
+  if (!target.ok) return sendError(res, runtime, invalidRequest(target.reason, 'bad_path'), log);
+  let allow: readonly string[];
+  const match = matchRoute(runtime.compiled.routes, target.segments);
+  const endpoint = match ? undefined : issuerEndpoint(runtime.compiled, target.path);
+  if (match) {
+    allow = match.route.allow;
+    log.route = match.route.label;
+  } else if (endpoint) {
+    allow = endpoint === 'token' || endpoint === 'revocation' ? ['POST'] : ['GET', 'HEAD'];
+    log.route = `issuer:${endpoint}`;
+  } else {
+    return sendError(res, runtime, notFound(), log);
+  }
+  log.decision = 'allow';
+  log.reason = 'cors_preflight';
+  answerPreflight(res, cors, req.headers.origin, allow);
+}
+
+/**
+ * An address over `failed_auth_limit` is refused before any credential check: every request that carries a
+ * credential header, and POSTs to the token and revocation endpoints (body credentials). Requests without
+ * credentials (public routes, metadata) still pass.
+ */
+function blockedAddressMs(req: IncomingMessage, runtime: Runtime, limits: GatewayLimits): number {
+  const wait = limits.failedAuth.addressBlockedMs(req.socket.remoteAddress, limits.now());
+  if (wait === 0) return 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (CREDENTIAL_HEADERS.has(raw[i]!.toLowerCase())) return wait;
+  if (req.method === 'POST') {
+    const endpoint = issuerEndpoint(runtime.compiled, (req.url ?? '/').split('?', 1)[0]!);
+    if (endpoint === 'token' || endpoint === 'revocation') return wait;
+  }
+  return 0;
+}
+
+/** The log fields of a request another handler (the issuer app) answered. */
+function describeDelegated(res: ServerResponse, log: RequestLog): void {
+  const locals = (res as ServerResponse & { locals?: { issuerOutcome?: DelegatedOutcome } }).locals;
+  const outcome = locals?.issuerOutcome;
+  if (outcome?.clientId !== undefined) log.client_id = outcome.clientId;
+  const status = log.status ?? 0;
+  if (status >= 400 && status !== 499) {
+    log.decision = 'deny';
+    log.reason ??= outcome?.reason ?? `http_${status}`;
+  } else if (status !== 499) {
+    log.decision = 'allow';
+  }
 }
 
 /** Framing the gateway refuses before anything else (request smuggling, THREATS.md "HTTP framing"). */

@@ -34,12 +34,11 @@ export function buildRuntime(compiled: CompiledConfig, services: Services, withF
   const bearer: BearerAuthenticator[] = [];
   if (config.issuer && services.keys) {
     bearer.push(
-      new LocalTokenAuthenticator({
-        compiled: () => compiled,
-        store: services.store,
-        keys: services.keys,
-        now: services.now,
-      }),
+      new LocalTokenAuthenticator(
+        { compiled: () => compiled, store: services.store, keys: services.keys, now: services.now },
+        // one revocation cache per process, so a revoke through this instance applies at once
+        { clientStates: services.clientStates },
+      ),
     );
   }
   if (config.trusted_issuers.length > 0) bearer.push(new TrustedIssuerAuthenticator(config.trusted_issuers));

@@ -1,17 +1,21 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
 import { dirname, resolve } from 'node:path';
-import { ClientSecretVerifier } from '../auth/client-secret-verifier.js';
-import { compileConfig, type CompiledConfig } from '../config/compile-config.js';
+import { compileConfig } from '../config/compile-config.js';
 import { loadConfigFile } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { createAdminApp } from '../admin/admin-app.js';
 import { createIssuerApp } from '../issuer/create-issuer-app.js';
-import { isIssuerPath } from '../issuer/issuer-paths.js';
+import { issuerEndpoint } from '../issuer/issuer-paths.js';
 import { loadKeys, type KeySet } from '../issuer/keys.js';
+import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { ClientRateLimiter } from '../ratelimit/client-rate-limiter.js';
+import { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
+import { RateLimitedSecretVerifier } from '../ratelimit/rate-limited-secret-verifier.js';
 import { ClientStateCache } from '../store/client-state-cache.js';
 import { openStore } from '../store/open-store.js';
-import { createRequestHandler, type GatewayHooks } from './gateway.js';
+import { createRequestHandler, type GatewayHooks, type GatewayLimits } from './gateway.js';
 import { createLogger, type Logger } from './logger.js';
 import { buildRuntime, type Runtime, type Services } from './runtime.js';
 
@@ -26,6 +30,8 @@ export interface StartOptions {
   adminListen?: string;
   logger?: Logger;
   hooks?: GatewayHooks;
+  /** how long close() waits for requests in flight before it cuts connections (default 25 s) */
+  drainTimeoutMs?: number;
 }
 
 export interface RunningGateway {
@@ -34,9 +40,15 @@ export interface RunningGateway {
   server: Server;
   adminServer?: Server;
   services: Services;
+  /** Prometheus metrics of this gateway (its own Registry), served at the admin listener's /metrics */
+  metrics: GatewayMetrics;
   runtime(): Runtime;
-  /** validates and swaps in a new config; throws ConfigError and keeps the old one when invalid */
-  reload(config?: GatewayConfig): Promise<void>;
+  /**
+   * validates and swaps in a new config; throws ConfigError and keeps the old one when invalid. Returns the changed
+   * settings that only a restart applies (listen addresses, store, issuer keys).
+   */
+  reload(config?: GatewayConfig): Promise<string[]>;
+  /** stops accepting, lets requests in flight finish (up to `drainTimeoutMs`), then closes the store */
   close(): Promise<void>;
   logger: Logger;
 }
@@ -58,97 +70,151 @@ function listen(server: Server, address: string): Promise<string> {
   });
 }
 
+/** Settings a reload cannot apply: they are read once at start. */
+function restartOnlyChanges(before: GatewayConfig, after: GatewayConfig): string[] {
+  const changed: string[] = [];
+  if (before.server.listen !== after.server.listen) changed.push('server.listen');
+  if (before.server.admin_listen !== after.server.admin_listen) changed.push('server.admin_listen');
+  if (before.store !== after.store) changed.push('store');
+  if (before.issuer?.keys !== after.issuer?.keys || (before.issuer === undefined) !== (after.issuer === undefined)) {
+    changed.push('issuer (enabling, disabling or its keys)');
+  }
+  return changed;
+}
+
+/** Closes a server: stop accepting, close connections as they go idle, cut the rest after `timeoutMs`. */
+function drain(server: Server, timeoutMs: number): Promise<void> {
+  return new Promise<void>((done) => {
+    if (!server.listening) return done();
+    // Keep-alive connections become idle once their request is answered; close them as they do.
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    const cut = setTimeout(() => server.closeAllConnections(), timeoutMs);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(cut);
+      done();
+    });
+    server.closeIdleConnections();
+  });
+}
+
 /** Starts the standalone gateway: public listener (node:http) and, when configured, the admin listener. */
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
   const configPath = options.configPath ? resolve(options.configPath) : undefined;
   const baseDir = options.baseDir ?? (configPath ? dirname(configPath) : process.cwd());
   const load = (): GatewayConfig => options.config ?? loadConfigFile(configPath!);
-  let compiled: CompiledConfig = compileConfig(load());
+  const compiled = compileConfig(load());
   const { config } = compiled;
 
   const store = await openStore(config.store, baseDir);
-  let keys: KeySet | undefined;
-  if (config.issuer) keys = await loadKeys(resolve(baseDir, config.issuer.keys));
-  const services: Services = {
-    store,
-    keys,
-    clientSecrets: new ClientSecretVerifier(),
-    clientStates: new ClientStateCache(store),
-    now: Date.now,
-  };
-  let runtime = buildRuntime(compiled, services);
-  const current = () => runtime;
-
-  const issuerApp =
-    keys &&
-    createIssuerApp({
-      compiled: () => runtime.compiled,
+  let server: Server | undefined;
+  let adminServer: Server | undefined;
+  try {
+    let keys: KeySet | undefined;
+    if (config.issuer) keys = await loadKeys(resolve(baseDir, config.issuer.keys));
+    const now = Date.now;
+    let runtime: Runtime;
+    const current = () => runtime;
+    const failedAuth = new FailedAuthLimiter(store, () => runtime.compiled.config.server.failed_auth_limit);
+    const services: Services = {
       store,
       keys,
-      clientSecrets: services.clientSecrets,
-      now: services.now,
-    });
-  const before: GatewayHooks['before'] = (req, res, rt) => {
-    if (options.hooks?.before?.(req, res, rt)) return true;
-    if (issuerApp && isIssuerPath(rt.compiled, (req.url ?? '/').split('?', 1)[0]!)) {
+      clientSecrets: new RateLimitedSecretVerifier(failedAuth, now),
+      clientStates: new ClientStateCache(store),
+      now,
+    };
+    runtime = buildRuntime(compiled, services);
+    const limits: GatewayLimits = { clients: new ClientRateLimiter(), failedAuth, now };
+    const metrics = new GatewayMetrics(current);
+
+    const countFailure = (clientId: string | undefined, address: string | undefined) => {
+      failedAuth.recordFailure(address, clientId, now()).catch((err: unknown) => {
+        logger.error({ err: err instanceof Error ? err.message : 'unknown error' }, 'failed-auth counter unavailable');
+      });
+    };
+    const issuerApp =
+      keys &&
+      createIssuerApp({
+        compiled: () => runtime.compiled,
+        store,
+        keys,
+        clientSecrets: services.clientSecrets,
+        now,
+        onFailedClientAuth: countFailure,
+      });
+    const before: GatewayHooks['before'] = (req, res, rt) => {
+      const taken = options.hooks?.before?.(req, res, rt);
+      if (taken) return taken;
+      const endpoint = issuerApp ? issuerEndpoint(rt.compiled, (req.url ?? '/').split('?', 1)[0]!) : undefined;
+      if (!endpoint || !issuerApp) return false;
       issuerApp(req, res);
-      return true;
+      return `issuer:${endpoint}`;
+    };
+    const onFinished: GatewayHooks['onFinished'] = (log, rt) => {
+      metrics.observe(log);
+      options.hooks?.onFinished?.(log, rt);
+    };
+    server = createServer(
+      { headersTimeout: 10_000, requestTimeout: 120_000, keepAliveTimeout: 5_000 },
+      createRequestHandler(current, logger, { before, onFinished }, limits),
+    );
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // Malformed HTTP (smuggling attempts, oversized headers): a bare 400/431, never a crash.
+      logger.debug({ code: err.code }, 'client error');
+      if (socket.writable && !socket.destroyed) {
+        const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      } else socket.destroy();
+    });
+
+    const url = await listen(server, options.listen ?? config.server.listen);
+    let adminUrl: string | undefined;
+    const adminAddress = options.adminListen ?? config.server.admin_listen;
+    if (adminAddress) {
+      const extend = (app: Express) => {
+        app.get('/metrics', async (_req, res) => {
+          res.set({ 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).send(await metrics.metrics());
+        });
+      };
+      adminServer = createServer(createAdminApp({ runtime: current, services, extend }));
+      adminUrl = await listen(adminServer, adminAddress);
     }
-    return false;
-  };
-  const server = createServer(
-    { headersTimeout: 10_000, requestTimeout: 120_000, keepAliveTimeout: 5_000 },
-    createRequestHandler(current, logger, { ...options.hooks, before }),
-  );
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    // Malformed HTTP (smuggling attempts, oversized headers): a bare 400/431, never a crash.
-    logger.debug({ code: err.code }, 'client error');
-    if (socket.writable && !socket.destroyed) {
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    } else socket.destroy();
-  });
+    logger.info({ url, admin_url: adminUrl }, 'listening');
 
-  const url = await listen(server, options.listen ?? config.server.listen);
-  let adminServer: Server | undefined;
-  let adminUrl: string | undefined;
-  const adminAddress = options.adminListen ?? config.server.admin_listen;
-  if (adminAddress) {
-    adminServer = createServer(createAdminApp({ runtime: current, services }));
-    adminUrl = await listen(adminServer, adminAddress);
+    const publicServer = server;
+    const admin = adminServer;
+    const drainTimeoutMs = options.drainTimeoutMs ?? 25_000;
+    return {
+      url,
+      adminUrl,
+      server: publicServer,
+      adminServer: admin,
+      services,
+      metrics,
+      logger,
+      runtime: current,
+      async reload(next?: GatewayConfig) {
+        const nextCompiled = compileConfig(next ?? load());
+        const previous = runtime;
+        runtime = buildRuntime(nextCompiled, services);
+        services.clientSecrets.forget();
+        limits.clients.retain(nextCompiled.clients);
+        metrics.retire(previous);
+        // Requests in flight keep the old runtime; close its resources once they had time to finish.
+        setTimeout(() => previous.close(), 120_000).unref();
+        return restartOnlyChanges(previous.compiled.config, nextCompiled.config);
+      },
+      async close() {
+        await Promise.all([drain(publicServer, drainTimeoutMs), admin ? drain(admin, drainTimeoutMs) : undefined]);
+        runtime.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    // A port in use or unreadable keys: release what was opened, so the process can exit with the message.
+    for (const s of [server, adminServer]) if (s?.listening) s.close();
+    await store.close().catch(() => undefined);
+    throw err;
   }
-  logger.info({ url, admin_url: adminUrl }, 'listening');
-
-  return {
-    url,
-    adminUrl,
-    server,
-    adminServer,
-    services,
-    logger,
-    runtime: current,
-    async reload(next?: GatewayConfig) {
-      const nextCompiled = compileConfig(next ?? load());
-      const previous = runtime;
-      compiled = nextCompiled;
-      runtime = buildRuntime(nextCompiled, services);
-      services.clientSecrets.forget();
-      // Requests in flight keep the old runtime; close its resources once they had time to finish.
-      setTimeout(() => previous.close(), 120_000).unref();
-    },
-    async close() {
-      await Promise.all(
-        [server, adminServer].filter((s): s is Server => s !== undefined).map(
-          (s) =>
-            new Promise<void>((done) => {
-              s.close(() => done());
-              s.closeIdleConnections();
-            }),
-        ),
-      );
-      runtime.close();
-      await store.close();
-    },
-  };
 }

@@ -179,6 +179,7 @@ describe('request format', () => {
     expect(json.headers.get('content-type')).toBe('application/json');
     expect(((await json.json()) as { error: string }).error).toBe('invalid_request');
     const none = await rawPost(
+      f.url,
       '/oauth/token',
       [`grant_type=client_credentials&client_id=pos-partner&client_secret=${POS_SECRET}`],
       {},
@@ -237,6 +238,7 @@ describe('request format', () => {
 
   it('accepts a chunked body without Content-Length (the Amadeus SDK sends one)', async () => {
     const res = await rawPost(
+      f.url,
       '/oauth/token',
       ['grant_type=client_credentials&', `client_id=pos-partner&client_secret=${POS_SECRET}`],
       { 'Content-Type': FORM['Content-Type'], 'Transfer-Encoding': 'chunked' },
@@ -248,6 +250,7 @@ describe('request format', () => {
 
   it('answers a chunked body that grows over 64 KiB with 413', async () => {
     const res = await rawPost(
+      f.url,
       '/oauth/token',
       ['grant_type=client_credentials&pad=', Buffer.alloc(40 * 1024, 'x'), Buffer.alloc(40 * 1024, 'y')],
       { 'Content-Type': FORM['Content-Type'], 'Transfer-Encoding': 'chunked' },

@@ -170,9 +170,15 @@ describe('normalizeTarget: canonical form (RFC 3986 6.2.2)', () => {
   });
 
   it('a double-encoded sequence is decoded once only', () => {
-    const n = ok('/a/%252e%252e/%252F');
-    expect(n.segments).toEqual(['a', '%2e%2e', '%2F']);
-    expect(n.path).toBe('/a/%252e%252e/%252F');
+    const n = ok('/a/%2541/%25zz');
+    expect(n.segments).toEqual(['a', '%41', '%zz']);
+    expect(n.path).toBe('/a/%2541/%25zz');
+  });
+
+  it('refuses what a double-decoding upstream would read as a dot segment, slash, backslash or NUL', () => {
+    for (const t of ['/public/%252e%252e/admin', '/a/%252F', '/a/%255c', '/a/%2500', '/a/%25252e%25252e/b']) {
+      expect(normalizeTarget(t).ok, t).toBe(false);
+    }
   });
 });
 

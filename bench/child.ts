@@ -1,0 +1,105 @@
+/**
+ * Every server of the benchmark (upstream, each proxy setup) runs in its own child process, so the CPU it spends is
+ * attributable: the parent asks for `process.cpuUsage()` over IPC before and after a load run.
+ */
+import { fork } from 'node:child_process';
+import { openSync } from 'node:fs';
+
+type ToChild = { type: 'cpu' } | { type: 'stop' };
+type FromChild =
+  | { type: 'ready'; url: string; extra: Record<string, string> }
+  | { type: 'cpu'; usage: NodeJS.CpuUsage }
+  | { type: 'failed'; message: string };
+
+export interface Started {
+  url: string;
+  /** more addresses the child serves (e.g. the JWKS server) */
+  extra?: Record<string, string>;
+}
+
+/** In a child: start the server, report its URL, answer CPU questions, exit when told or orphaned. */
+export function serveSetup(start: () => Promise<Started>): void {
+  const send = (msg: FromChild) => process.send?.(msg);
+  process.on('message', (msg: ToChild) => {
+    if (msg.type === 'cpu') send({ type: 'cpu', usage: process.cpuUsage() });
+    else if (msg.type === 'stop') process.exit(0);
+  });
+  process.on('disconnect', () => process.exit(0));
+  start().then(
+    ({ url, extra }) => send({ type: 'ready', url, extra: extra ?? {} }),
+    (err: unknown) => {
+      send({ type: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      process.exit(1);
+    },
+  );
+}
+
+export interface SetupProcess {
+  url: string;
+  extra: Record<string, string>;
+  pid: number;
+  /** the child's own CPU time so far (user + system, microseconds) */
+  cpu(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  env?: Record<string, string>;
+  /** the child's stdout goes here (e.g. the gateway's request log); default: discarded */
+  stdoutFile?: string;
+  /** write a V8 CPU profile of the child into this folder when it exits */
+  cpuProfileDir?: string;
+}
+
+/** Forks `file` (TypeScript, through tsx) and waits until it listens. */
+export function spawnSetup(file: string, options: SpawnOptions = {}): Promise<SetupProcess> {
+  const execArgv = ['--import', 'tsx'];
+  if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
+  const stdout = options.stdoutFile ? openSync(options.stdoutFile, 'a') : 'ignore';
+  const child = fork(file, [], {
+    execArgv,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', stdout, 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let cpuWaiters: ((us: number) => void)[] = [];
+
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`${file} did not start within 30 s`));
+    }, 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${file} exited with code ${code} before it was ready`));
+    });
+    child.on('message', (msg: FromChild) => {
+      if (msg.type === 'failed') {
+        clearTimeout(timer);
+        reject(new Error(`${file} failed to start: ${msg.message}`));
+      } else if (msg.type === 'cpu') {
+        const waiters = cpuWaiters;
+        cpuWaiters = [];
+        for (const w of waiters) w(msg.usage.user + msg.usage.system);
+      } else if (msg.type === 'ready') {
+        clearTimeout(timer);
+        resolve({
+          url: msg.url,
+          extra: msg.extra,
+          pid: child.pid!,
+          cpu: () =>
+            new Promise<number>((done) => {
+              cpuWaiters.push(done);
+              child.send({ type: 'cpu' } satisfies ToChild);
+            }),
+          async stop() {
+            if (child.exitCode === null && child.connected) child.send({ type: 'stop' } satisfies ToChild);
+            const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+            await exited;
+            clearTimeout(killer);
+          },
+        });
+      }
+    });
+  });
+}
