@@ -1,5 +1,6 @@
 import type { ClientSecretVerifier } from '../auth/client-secret-verifier.js';
 import type { CompiledConfig } from '../config/compile-config.js';
+import type { ClientStateCache } from '../store/client-state-cache.js';
 import type { Store } from '../store/store.js';
 import type { KeySet } from './keys.js';
 
@@ -10,6 +11,8 @@ export interface IssuerDeps {
   store: Store;
   keys: KeySet;
   clientSecrets: ClientSecretVerifier;
+  /** the gateway's revocation cache, so a revocation through this instance applies at once */
+  clientStates?: ClientStateCache;
   /** clock in ms since the epoch (default `Date.now`) */
   now?: () => number;
   /** called on every failed client authentication (rate limiting is added by the host) */

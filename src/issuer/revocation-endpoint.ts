@@ -42,7 +42,10 @@ async function revokeAccessToken(
   if (!peek || peek.payload.iss !== issuer.issuer) return false;
   try {
     const claims = await verifyLocalJwt(token, peek.header.kid, deps.keys, issuer, nowOf(deps));
-    if (claims.client_id === client.id) await deps.store.revokeToken(claims.jti, claims.exp * 1000);
+    if (claims.client_id === client.id) {
+      await deps.store.revokeToken(claims.jti, claims.exp * 1000);
+      deps.clientStates?.forgetToken(claims.jti);
+    }
   } catch {
     // expired, forged or malformed: nothing to revoke
   }
