@@ -2,7 +2,7 @@
  * Everything the setups need, made fresh in a temp dir per run: the local issuer's key, a trusted IdP's key, the
  * credentials (tokens with and without the scope, API keys, client secrets) and scopegate's gateway.yaml.
  */
-import { createPrivateKey, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, randomBytes, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateJwk, publicPart } from '../src/issuer/keys.js';
@@ -39,7 +39,7 @@ async function signingKey(): Promise<SigningJwk> {
   const jwk = await generateJwk('ES256');
   return {
     kid: jwk.kid!,
-    key: createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }),
+    key: createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' }),
     jwks: { keys: [{ ...publicPart(jwk), use: 'sig' }] },
   };
 }
@@ -67,7 +67,12 @@ function claims(iss: string, clientId: string, scope: string): Record<string, un
 }
 
 /** Writes keys, JWKS documents (`dir/jwks-NAME.json`, served by the upstream child) and gateway.yaml into `dir`. */
-export async function makeFixtures(dir: string, upstreamUrl: string, jwksBase: string, distinct: number): Promise<Fixtures> {
+export async function makeFixtures(
+  dir: string,
+  upstreamUrl: string,
+  jwksBase: string,
+  distinct: number,
+): Promise<Fixtures> {
   const local = await signingKey();
   const idp = await signingKey();
   writeFileSync(join(dir, 'jwks-local.json'), JSON.stringify(local.jwks));

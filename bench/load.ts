@@ -161,14 +161,17 @@ export async function fixedRate(req: LoadRequest & { rate: number; warmupS: numb
       : req.headers;
     inFlight++;
     const started = process.hrtime.bigint();
-    const r = request({ host: url.hostname, port: url.port, path: url.pathname + url.search, headers, agent }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        inFlight--;
-        if (res.statusCode !== 200) errors++;
-        if (index >= warmupCount) latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
-      });
-    });
+    const r = request(
+      { host: url.hostname, port: url.port, path: url.pathname + url.search, headers, agent },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          inFlight--;
+          if (res.statusCode !== 200) errors++;
+          if (index >= warmupCount) latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+        });
+      },
+    );
     r.on('error', () => {
       inFlight--;
       errors++;

@@ -45,7 +45,8 @@ const where = (url: string) => {
   if (url.startsWith('node:')) return url;
   return url.replace(/^.*\/(dist\/src|src|bench)\//, '$1/');
 };
-const label = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${where(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+const label = (n: ProfileNode) =>
+  `${n.callFrame.functionName || '(anonymous)'} ${where(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 
 function table(title: string, sums: Map<string, number>, top: number): void {
   console.log(`\n${title}`);
@@ -93,7 +94,8 @@ if (values.callers) {
       for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
         if (byId.get(at)!.callFrame.functionName !== name) continue;
         const chain: string[] = [];
-        for (let up = parent.get(at); up !== undefined && chain.length < 4; up = parent.get(up)) chain.push(label(byId.get(up)!));
+        for (let up = parent.get(at); up !== undefined && chain.length < 4; up = parent.get(up))
+          chain.push(label(byId.get(up)!));
         const key = chain.join(' < ');
         sums.set(key, (sums.get(key) ?? 0) + us);
         break;

@@ -66,11 +66,24 @@ async function main(argv: string[]): Promise<number> {
       print(await keygenCommand(values.alg));
       return 0;
     case 'token':
-      print(await tokenCommand({ configPath, client: need(values.client, '--client'), scope: values.scope, tenant: values.tenant }));
+      print(
+        await tokenCommand({
+          configPath,
+          client: need(values.client, '--client'),
+          scope: values.scope,
+          tenant: values.tenant,
+        }),
+      );
       return 0;
     case 'explain': {
       if (rest.length !== 2) throw new Error('usage: scopegate explain METHOD PATH [--token T | --client ID]');
-      const result = await explainCommand({ configPath, method: rest[0]!, path: rest[1]!, token: values.token, client: values.client });
+      const result = await explainCommand({
+        configPath,
+        method: rest[0]!,
+        path: rest[1]!,
+        token: values.token,
+        client: values.client,
+      });
       print(result.text);
       return result.pass ? 0 : 2;
     }
@@ -81,7 +94,13 @@ async function main(argv: string[]): Promise<number> {
       print(await restoreCommand({ configPath, client: need(values.client, '--client') }));
       return 0;
     case 'refresh-token':
-      print(await refreshTokenCommand({ configPath, client: need(values.client, '--client'), ttl: need(values.ttl, '--ttl') }));
+      print(
+        await refreshTokenCommand({
+          configPath,
+          client: need(values.client, '--client'),
+          ttl: need(values.ttl, '--ttl'),
+        }),
+      );
       return 0;
     default:
       print(USAGE);

@@ -2,7 +2,12 @@
  * scopegate as a library: Express middleware built from the same config as the standalone gateway.
  * @packageDocumentation
  */
-export { scopegate, type AuthInfo, type ScopegateOptions, type ScopegateMiddleware } from './middleware/scopegate-middleware.js';
+export {
+  scopegate,
+  type AuthInfo,
+  type ScopegateOptions,
+  type ScopegateMiddleware,
+} from './middleware/scopegate-middleware.js';
 export { oauthErrorHandler } from './middleware/oauth-error-handler.js';
 export { OAuthError } from './errors/oauth-error.js';
 export { ConfigError, type ConfigProblem } from './config/config-error.js';

@@ -21,8 +21,16 @@ serveSetup(async () => {
     requiredScopes('menu:read'),
     createProxyMiddleware({ target: env.upstream, changeOrigin: true, agent }),
   );
-  const onError: ErrorRequestHandler = (err: { status?: number; headers?: Record<string, string>; code?: string }, _req, res, _next) => {
-    res.status(err.status ?? 500).set(err.headers ?? {}).json({ error: err.code ?? 'server_error' });
+  const onError: ErrorRequestHandler = (
+    err: { status?: number; headers?: Record<string, string>; code?: string },
+    _req,
+    res,
+    _next,
+  ) => {
+    res
+      .status(err.status ?? 500)
+      .set(err.headers ?? {})
+      .json({ error: err.code ?? 'server_error' });
   };
   app.use(onError);
   const server = app.listen(0, '127.0.0.1');

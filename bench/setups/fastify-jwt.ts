@@ -2,7 +2,7 @@
  * Peer: Fastify 5 + @fastify/http-proxy (undici, keep-alive) + fast-jwt with its verified-token cache, scopes
  * checked in an onRequest hook. The fastest Node peer we know of.
  */
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import fastify from 'fastify';
 import httpProxy from '@fastify/http-proxy';
 import { createVerifier } from 'fast-jwt';
@@ -11,7 +11,7 @@ import { benchEnv } from './env.js';
 
 serveSetup(async () => {
   const env = benchEnv();
-  const jwks = (await (await fetch(`${env.jwks}/local`)).json()) as { keys: import('node:crypto').JsonWebKey[] };
+  const jwks = (await (await fetch(`${env.jwks}/local`)).json()) as { keys: JsonWebKey[] };
   const key = createPublicKey({ key: jwks.keys[0]!, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
   const verify = createVerifier({
     key,
@@ -31,11 +31,17 @@ serveSetup(async () => {
     try {
       claims = verify(header.slice(7)) as { scope?: unknown };
     } catch {
-      return void reply.code(401).header('www-authenticate', 'Bearer error="invalid_token"').send({ error: 'invalid_token' });
+      return void reply
+        .code(401)
+        .header('www-authenticate', 'Bearer error="invalid_token"')
+        .send({ error: 'invalid_token' });
     }
     const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
     if (!scopes.includes('menu:read')) {
-      return void reply.code(403).header('www-authenticate', 'Bearer error="insufficient_scope"').send({ error: 'insufficient_scope' });
+      return void reply
+        .code(403)
+        .header('www-authenticate', 'Bearer error="insufficient_scope"')
+        .send({ error: 'insufficient_scope' });
     }
     done();
   });

@@ -13,7 +13,8 @@ export interface AdminDeps {
 }
 
 function sendJson(res: Response, status: number, body: unknown): void {
-  res.status(status).set({ 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).send(JSON.stringify(body));
+  // writeHead, not res.set/res.send: Express appends `; charset=utf-8` to a JSON Content-Type (SPEC.md 5: none)
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));
 }
 
 /** The admin listener: health, readiness and the admin API. Never mounted on the public port. */
@@ -42,7 +43,8 @@ export function createAdminApp(deps: AdminDeps): express.Express {
   admin.use((req, _res, next) => {
     const token = deps.runtime().compiled.config.server.admin_token;
     const header = req.headers.authorization;
-    if (!token) return next(invalidToken('the admin API is disabled (server.admin_token is not set)', 'admin_disabled'));
+    if (!token)
+      return next(invalidToken('the admin API is disabled (server.admin_token is not set)', 'admin_disabled'));
     if (!header) return next(missingCredentials());
     const m = /^Bearer ([^\s]+)$/i.exec(header);
     if (!m || !safeEqual(m[1]!, token)) return next(invalidToken('invalid admin token', 'bad_admin_token'));
@@ -50,24 +52,28 @@ export function createAdminApp(deps: AdminDeps): express.Express {
   });
   admin.post('/clients/:id/revoke', async (req, res) => {
     const id = req.params.id!;
-    if (!deps.runtime().compiled.clients.has(id)) return sendJson(res, 404, { error: 'not_found', error_description: 'unknown client' });
+    if (!deps.runtime().compiled.clients.has(id))
+      return sendJson(res, 404, { error: 'not_found', error_description: 'unknown client' });
     const at = await revokeClientAccess(deps.services, id);
     sendJson(res, 200, { client_id: id, revoked_at: new Date(at).toISOString() });
   });
   admin.post('/clients/:id/restore', async (req, res) => {
     const id = req.params.id!;
-    if (!deps.runtime().compiled.clients.has(id)) return sendJson(res, 404, { error: 'not_found', error_description: 'unknown client' });
+    if (!deps.runtime().compiled.clients.has(id))
+      return sendJson(res, 404, { error: 'not_found', error_description: 'unknown client' });
     await restoreClientAccess(deps.services, id);
     sendJson(res, 200, { client_id: id, restored: true });
   });
   app.use('/admin', admin);
 
-  app.use((_req: Request, res: Response) => sendJson(res, 404, { error: 'not_found', error_description: 'no such admin path' }));
+  app.use((_req: Request, res: Response) =>
+    sendJson(res, 404, { error: 'not_found', error_description: 'no such admin path' }),
+  );
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const rendered = renderError(err instanceof OAuthError ? err : undefined, {
       realm: `${deps.runtime().compiled.config.server.realm}-admin`,
     });
-    res.status(rendered.status).set(rendered.headers).send(rendered.body);
+    res.writeHead(rendered.status, rendered.headers).end(rendered.body);
   });
   return app;
 }

@@ -34,7 +34,10 @@ export async function authenticate(
 ): Promise<Identity> {
   if (credential.kind === 'none') throw missingCredentials();
   if (!accepted.has(credential.kind)) {
-    throw invalidToken(`${credential.kind.replace('_', ' ')} credentials are not accepted on this route`, 'method_not_accepted');
+    throw invalidToken(
+      `${credential.kind.replace('_', ' ')} credentials are not accepted on this route`,
+      'method_not_accepted',
+    );
   }
   switch (credential.kind) {
     case 'bearer':

@@ -54,7 +54,8 @@ export function extractCredential(rawHeaders: readonly string[], queryHasAccessT
       secret: single(found.clientSecret, 'X-Client-Secret'),
     });
   }
-  if (credentials.length > 1) throw invalidRequest('use exactly one credential method per request', 'multiple_credentials');
+  if (credentials.length > 1)
+    throw invalidRequest('use exactly one credential method per request', 'multiple_credentials');
   return credentials[0] ?? { kind: 'none' };
 }
 

@@ -25,7 +25,14 @@ export function routeMatrix(routes: readonly CompiledRoute[]): string {
     }
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /**
@@ -58,7 +65,9 @@ export function patternCovers(outer: Pattern, inner: Pattern): boolean {
 
 function satisfies(scopes: readonly string[], requirement: ScopeRequirement): boolean {
   const held = new Set(scopes);
-  return requirement.mode === 'all' ? requirement.scopes.every((s) => held.has(s)) : requirement.scopes.some((s) => held.has(s));
+  return requirement.mode === 'all'
+    ? requirement.scopes.every((s) => held.has(s))
+    : requirement.scopes.some((s) => held.has(s));
 }
 
 /** The scope sets a configured client can present on this route, by the credential kinds the route accepts. */
@@ -84,7 +93,9 @@ export function configWarnings(compiled: CompiledConfig): string[] {
   for (const route of routes) {
     const earlier = routes.slice(0, route.index).find((r) => patternCovers(r.pattern, route.pattern));
     if (earlier) {
-      warnings.push(`route #${route.index + 1} ${route.label} is shadowed by route #${earlier.index + 1} ${earlier.label}`);
+      warnings.push(
+        `route #${route.index + 1} ${route.label} is shadowed by route #${earlier.index + 1} ${earlier.label}`,
+      );
       continue;
     }
     if (route.auth === 'none' || route.methods.size === 0) continue;
@@ -92,8 +103,13 @@ export function configWarnings(compiled: CompiledConfig): string[] {
       ([, requirement]) => !clients.some((c) => grantsOn(c, route, compiled).some((g) => satisfies(g, requirement))),
     );
     if (unreachable.length === 0) continue;
-    const what = unreachable.length === route.methods.size ? 'no client can reach it' : `no client can call ${unreachable.map(([m]) => m).join(', ')}`;
-    warnings.push(`route #${route.index + 1} ${route.label}: ${what}${external ? ' (tokens of trusted issuers or introspection might)' : ''}`);
+    const what =
+      unreachable.length === route.methods.size
+        ? 'no client can reach it'
+        : `no client can call ${unreachable.map(([m]) => m).join(', ')}`;
+    warnings.push(
+      `route #${route.index + 1} ${route.label}: ${what}${external ? ' (tokens of trusted issuers or introspection might)' : ''}`,
+    );
   }
   const used = new Set(routes.flatMap((r) => [...r.methods.values()].flatMap((req) => req.scopes)));
   for (const client of clients) {

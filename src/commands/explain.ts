@@ -30,7 +30,10 @@ export async function explainCommand(args: ExplainArgs): Promise<{ text: string;
   const compiled = compileConfig(loadConfigFile(args.configPath));
   const method = args.method.toUpperCase();
   const lines: string[] = [`${method} ${args.path}`];
-  const done = (pass: boolean, why: string) => ({ text: [...lines, `result: ${pass ? 'PASS' : 'DENY'}: ${why}`].join('\n'), pass });
+  const done = (pass: boolean, why: string) => ({
+    text: [...lines, `result: ${pass ? 'PASS' : 'DENY'}: ${why}`].join('\n'),
+    pass,
+  });
 
   const target = normalizeTarget(args.path);
   if (!target.ok) return done(false, `400 invalid_request (${target.reason})`);
@@ -43,7 +46,10 @@ export async function explainCommand(args: ExplainArgs): Promise<{ text: string;
   if (route.auth === 'none') return done(true, 'public route (auth: none)');
   const requirement = route.methods.get(method);
   if (!requirement) return done(false, `405: ${method} has no scope entry; Allow: ${route.allow.join(', ')}`);
-  const needs = requirement.scopes.length === 0 ? 'any authenticated client' : `${requirement.mode} of [${requirement.scopes.join(' ')}]`;
+  const needs =
+    requirement.scopes.length === 0
+      ? 'any authenticated client'
+      : `${requirement.mode} of [${requirement.scopes.join(' ')}]`;
   lines.push(`requires: ${needs}${route.tenantParam ? `, tenant = ${params[route.tenantParam]}` : ''}`);
   lines.push(`accepts: ${[...route.auth].join(', ')}`);
   if (!args.token && !args.client) return { text: lines.join('\n'), pass: true };
@@ -59,7 +65,13 @@ export async function explainCommand(args: ExplainArgs): Promise<{ text: string;
     const store = await openStore(compiled.config.store, baseDir);
     try {
       const keys = compiled.config.issuer ? await loadKeys(resolve(baseDir, compiled.config.issuer.keys)) : undefined;
-      const services = { store, keys, clientSecrets: new ClientSecretVerifier(), clientStates: new ClientStateCache(store), now: Date.now };
+      const services = {
+        store,
+        keys,
+        clientSecrets: new ClientSecretVerifier(),
+        clientStates: new ClientStateCache(store),
+        now: Date.now,
+      };
       const runtime = buildRuntime(compiled, services, false);
       try {
         identity = await authenticate({ kind: 'bearer', token: args.token! }, route.auth, runtime.auth);
@@ -67,12 +79,15 @@ export async function explainCommand(args: ExplainArgs): Promise<{ text: string;
         runtime.close();
       }
     } catch (err) {
-      if (err instanceof OAuthError) return done(false, `${err.status} ${err.code}: ${err.description} (${err.reason})`);
+      if (err instanceof OAuthError)
+        return done(false, `${err.status} ${err.code}: ${err.description} (${err.reason})`);
       throw err;
     } finally {
       await store.close();
     }
-    lines.push(`caller: ${identity.clientId} via bearer, scopes [${identity.scopes.join(' ')}]${identity.tenant ? `, tenant ${identity.tenant}` : ''}`);
+    lines.push(
+      `caller: ${identity.clientId} via bearer, scopes [${identity.scopes.join(' ')}]${identity.tenant ? `, tenant ${identity.tenant}` : ''}`,
+    );
   }
   const verdict = authorize(identity, route, requirement, params);
   if (!verdict.allow) return done(false, `403 insufficient_scope: ${verdict.description} (${verdict.reason})`);

@@ -13,11 +13,13 @@ export interface HashSecretArgs {
  */
 export async function hashSecretCommand(args: HashSecretArgs): Promise<string> {
   const secret = args.generate ? generateSecret(32) : (args.input ?? '').replace(/\r?\n$/, '');
-  if (!args.generate && secret.length < 16) throw new Error('the secret must have at least 16 characters (or use --generate)');
+  if (!args.generate && secret.length < 16)
+    throw new Error('the secret must have at least 16 characters (or use --generate)');
   const hash = args.apiKey ? hashApiKey(secret) : await hashSecret(secret);
   const yamlKey = args.apiKey ? 'hash' : 'secret_hash';
   const lines = [];
-  if (args.generate) lines.push(`${args.apiKey ? 'api_key' : 'secret'}: ${secret}   # shown once: hand it to the partner`);
+  if (args.generate)
+    lines.push(`${args.apiKey ? 'api_key' : 'secret'}: ${secret}   # shown once: hand it to the partner`);
   lines.push(args.generate ? `${yamlKey}: "${hash}"` : hash);
   return lines.join('\n');
 }

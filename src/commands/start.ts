@@ -12,13 +12,13 @@ const DEBOUNCE_MS = 200;
  * and the old config stays.
  */
 export async function startCommand(options: StartOptions & { configPath: string }): Promise<RunningGateway> {
-  const gateway = await startGateway(options);
-  const { logger } = gateway;
-
-  let reloading = Promise.resolve();
+  // The watch starts before the listeners, so an edit right after the "listening" line is never missed.
+  let ready: (gateway: RunningGateway) => void = () => undefined;
+  let reloading: Promise<unknown> = new Promise<RunningGateway>((resolve) => (ready = resolve));
   const reload = (why: string) => {
     // One reload at a time, in order: a SIGHUP during a file-triggered reload runs after it.
     reloading = reloading.then(async () => {
+      const { logger } = gateway;
       try {
         const restartOnly = await gateway.reload();
         logger.info({ reason: why }, 'config reloaded');
@@ -33,6 +33,7 @@ export async function startCommand(options: StartOptions & { configPath: string 
   let timer: NodeJS.Timeout | undefined;
   let watcher: FSWatcher | undefined;
   const file = resolve(options.configPath);
+  let watchFailed = false;
   try {
     // Watch the folder, not the file: editors and config managers replace the file (rename), which ends a file watch.
     watcher = watch(dirname(file), { persistent: false }, (_event, name) => {
@@ -40,10 +41,21 @@ export async function startCommand(options: StartOptions & { configPath: string 
       clearTimeout(timer);
       timer = setTimeout(() => reload('file_changed'), DEBOUNCE_MS);
     });
-    watcher.on('error', () => logger.warn('the config watch stopped; reload with SIGHUP'));
+    watcher.on('error', () => gateway.logger.warn('the config watch stopped; reload with SIGHUP'));
   } catch {
-    logger.warn('cannot watch the config file; reload with SIGHUP');
+    watchFailed = true;
   }
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway(options);
+  } catch (err) {
+    watcher?.close();
+    clearTimeout(timer);
+    throw err;
+  }
+  const { logger } = gateway;
+  ready(gateway);
+  if (watchFailed) logger.warn('cannot watch the config file; reload with SIGHUP');
   process.on('SIGHUP', () => reload('sighup'));
 
   let stopping = false;

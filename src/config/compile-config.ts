@@ -43,7 +43,8 @@ const ALL_METHODS_NOT_FORWARDED = new Set(['TRACE', 'CONNECT']);
 
 export function compileRoute(route: RouteConfig, index: number, configured: ReadonlySet<AuthMethod>): CompiledRoute {
   const methods = methodTable(route.scopes);
-  const allow = route.auth === 'none' ? ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] : [...methods.keys()];
+  const allow =
+    route.auth === 'none' ? ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] : [...methods.keys()];
   return {
     index,
     label: route.path,
@@ -73,7 +74,8 @@ export function compileConfig(config: GatewayConfig): CompiledConfig {
 
   const apiKeys = new Map<string, CompiledApiKey>();
   for (const client of config.clients) {
-    for (const key of client.api_keys) apiKeys.set(key.hash, { clientId: client.id, scopes: key.scopes ?? client.scopes });
+    for (const key of client.api_keys)
+      apiKeys.set(key.hash, { clientId: client.id, scopes: key.scopes ?? client.scopes });
   }
   const publicUrl = (config.server.public_url ?? config.issuer?.issuer ?? `http://${config.server.listen}`).replace(
     /\/$/,

@@ -207,7 +207,10 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
     // SPEC.md 3: client secrets live in the file only as hashes or ${ENV} references, never in clear.
     parsed.data.clients.forEach((c, i) => {
       if (c.secret !== undefined && !fromEnv.has(`clients.${i}.secret`)) {
-        problems.push({ path: ['clients', i, 'secret'], message: 'write a plain secret as a ${ENV} reference, or use secret_hash' });
+        problems.push({
+          path: ['clients', i, 'secret'],
+          message: 'write a plain secret as a ${ENV} reference, or use secret_hash',
+        });
       }
     });
   }

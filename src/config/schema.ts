@@ -12,7 +12,8 @@ const duration = (description: string) =>
     .describe(`${description} (e.g. 30s, 15m, 1h, 30d)`)
     .transform((text, ctx) => {
       const ms = parseDuration(text);
-      if (ms === undefined) ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration like 30s, 15m, 1h, 30d` });
+      if (ms === undefined)
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration like 30s, 15m, 1h, 30d` });
       return ms ?? 0;
     });
 
@@ -82,8 +83,14 @@ const serverSchema = z.strictObject({
   admin_listen: hostPort.optional().describe('address of /healthz, /readyz, /metrics and the admin API'),
   public_url: httpUrl
     .optional()
-    .describe('base URL partners use; names the resource metadata in challenges (default: issuer.issuer, else http://listen)'),
-  realm: z.string().regex(/^[^"\\]*$/, 'no quotes or backslashes').default('scopegate').describe('realm in WWW-Authenticate'),
+    .describe(
+      'base URL partners use; names the resource metadata in challenges (default: issuer.issuer, else http://listen)',
+    ),
+  realm: z
+    .string()
+    .regex(/^[^"\\]*$/, 'no quotes or backslashes')
+    .default('scopegate')
+    .describe('realm in WWW-Authenticate'),
   admin_token: z.string().min(16, 'use at least 16 characters').optional().describe('Bearer token for the admin API'),
   failed_auth_limit: rate('failed credential checks per address and per client id').prefault('20/min'),
   mode: z.enum(['enforce', 'report']).default('enforce').describe('report: log would-be denials and forward anyway'),
@@ -113,7 +120,18 @@ const issuerSchema = z.strictObject({
   tenant_parameter: z.string().min(1).default('organization_id').describe('token request parameter bound as "tenant"'),
 });
 
-export const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export const ASYMMETRIC_ALGS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
 
 const trustedIssuerSchema = z.strictObject({
   issuer: z.string().min(1).describe('exact "iss" value'),
@@ -124,7 +142,11 @@ const trustedIssuerSchema = z.strictObject({
     .min(1)
     .default(['RS256', 'ES256']),
   scope_claim: z.string().min(1).optional().describe('claim holding scopes; default: scope, then scp'),
-  client_id_claim: z.string().min(1).optional().describe('claim naming the client; default: client_id, then azp, then sub'),
+  client_id_claim: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('claim naming the client; default: client_id, then azp, then sub'),
   tenant_claim: z.string().min(1).default('tenant').describe('claim naming the tenant'),
 });
 
@@ -149,7 +171,11 @@ const clientSchema = z.strictObject({
     .string()
     .regex(/^scrypt\$/, 'must come from `scopegate hash-secret`')
     .optional(),
-  secret: z.string().min(16, 'use at least 16 characters (or secret_hash)').optional().describe('plain secret, only via ${ENV}'),
+  secret: z
+    .string()
+    .min(16, 'use at least 16 characters (or secret_hash)')
+    .optional()
+    .describe('plain secret, only via ${ENV}'),
   scopes: z.array(scopeToken).default([]),
   tenants: z.array(urlSafeId).optional().describe('organizations it may act for; omitted = no tenant binding'),
   refresh_tokens: z.boolean().default(false),

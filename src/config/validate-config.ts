@@ -24,7 +24,8 @@ export function validateConfig(config: GatewayConfig): Problem[] {
       if (keyHashes.has(key.hash)) add(['clients', i, 'api_keys', k, 'hash'], 'this API key is already configured');
       keyHashes.add(key.hash);
       for (const scope of key.scopes ?? []) {
-        if (!granted.has(scope)) add(['clients', i, 'api_keys', k, 'scopes'], `"${scope}" is not one of the client's scopes`);
+        if (!granted.has(scope))
+          add(['clients', i, 'api_keys', k, 'scopes'], `"${scope}" is not one of the client's scopes`);
       }
     });
   });
@@ -32,7 +33,8 @@ export function validateConfig(config: GatewayConfig): Problem[] {
   const trusted = new Set<string>();
   config.trusted_issuers.forEach((t, i) => {
     if (trusted.has(t.issuer)) add(['trusted_issuers', i, 'issuer'], `duplicate issuer "${t.issuer}"`);
-    if (config.issuer && t.issuer === config.issuer.issuer) add(['trusted_issuers', i, 'issuer'], 'same as issuer.issuer');
+    if (config.issuer && t.issuer === config.issuer.issuer)
+      add(['trusted_issuers', i, 'issuer'], 'same as issuer.issuer');
     trusted.add(t.issuer);
   });
 
@@ -62,7 +64,12 @@ export function validateConfig(config: GatewayConfig): Problem[] {
       }
     }
     if (Array.isArray(route.auth)) {
-      if (route.auth.includes('bearer') && !config.issuer && config.trusted_issuers.length === 0 && !config.introspection) {
+      if (
+        route.auth.includes('bearer') &&
+        !config.issuer &&
+        config.trusted_issuers.length === 0 &&
+        !config.introspection
+      ) {
         add(['routes', i, 'auth'], 'bearer needs issuer, trusted_issuers or introspection');
       }
     }

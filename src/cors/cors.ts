@@ -46,11 +46,20 @@ export function allowedOrigin(policy: CorsPolicy, origin: string | undefined): s
 
 /** A preflight: OPTIONS with Origin and Access-Control-Request-Method. Any other OPTIONS is an ordinary method. */
 export function isPreflight(req: IncomingMessage): boolean {
-  return req.method === 'OPTIONS' && req.headers.origin !== undefined && req.headers['access-control-request-method'] !== undefined;
+  return (
+    req.method === 'OPTIONS' &&
+    req.headers.origin !== undefined &&
+    req.headers['access-control-request-method'] !== undefined
+  );
 }
 
 /** Answers a preflight with 204; `allow` is what the matched route accepts. */
-export function answerPreflight(res: ServerResponse, policy: CorsPolicy, origin: string | undefined, allow: readonly string[]): void {
+export function answerPreflight(
+  res: ServerResponse,
+  policy: CorsPolicy,
+  origin: string | undefined,
+  allow: readonly string[],
+): void {
   const headers: Record<string, string> = { Vary: 'Origin', 'Cache-Control': 'no-store', 'Content-Length': '0' };
   const allowed = allowedOrigin(policy, origin);
   if (allowed) {

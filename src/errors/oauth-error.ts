@@ -48,10 +48,14 @@ export const invalidClientCredentials = (description = 'client authentication fa
   new OAuthError(401, 'invalid_client', description, 'bearer', { challengeError: 'invalid_token', reason });
 
 /** 403: the caller lacks a scope (or acts for another tenant). */
-export const insufficientScope = (description: string, scope: readonly string[] | undefined, reason = 'insufficient_scope') =>
-  new OAuthError(403, 'insufficient_scope', description, 'bearer', { scope, reason });
+export const insufficientScope = (
+  description: string,
+  scope: readonly string[] | undefined,
+  reason = 'insufficient_scope',
+) => new OAuthError(403, 'insufficient_scope', description, 'bearer', { scope, reason });
 
-export const notFound = () => new OAuthError(404, 'not_found', 'no route matches this path', 'none', { reason: 'no_route' });
+export const notFound = () =>
+  new OAuthError(404, 'not_found', 'no route matches this path', 'none', { reason: 'no_route' });
 
 export const methodNotAllowed = (allow: readonly string[]) =>
   new OAuthError(405, 'method_not_allowed', 'this method is not allowed on this route', 'none', {
@@ -60,7 +64,9 @@ export const methodNotAllowed = (allow: readonly string[]) =>
   });
 
 export const payloadTooLarge = (limit: number) =>
-  new OAuthError(413, 'invalid_request', `request body is larger than ${limit} bytes`, 'none', { reason: 'body_too_large' });
+  new OAuthError(413, 'invalid_request', `request body is larger than ${limit} bytes`, 'none', {
+    reason: 'body_too_large',
+  });
 
 export const tooManyRequests = (retryAfterSeconds: number, headers: Record<string, string>, reason = 'rate_limited') =>
   new OAuthError(429, 'rate_limited', 'too many requests', 'none', {

@@ -115,7 +115,7 @@ export class LocalTokenAuthenticator implements BearerAuthenticator {
     let revoked: boolean;
     try {
       state = await this.clientStates.get(client.id);
-      revoked = await this.deps.store.isTokenRevoked(claims.jti);
+      revoked = await this.clientStates.isTokenRevoked(claims.jti);
     } catch (err) {
       if (err instanceof OAuthError) throw err;
       throw temporarilyUnavailable('token state cannot be checked right now', 'store_unavailable');

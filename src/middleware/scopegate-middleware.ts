@@ -64,7 +64,13 @@ export function scopegate(config: GatewayConfigInput | string, options: Scopegat
     const keys = parsed.issuer ? await loadKeys(resolve(baseDir, parsed.issuer.keys)) : undefined;
     runtime = buildRuntime(
       compiled,
-      { store, keys, clientSecrets: new ClientSecretVerifier(), clientStates: new ClientStateCache(store), now: Date.now },
+      {
+        store,
+        keys,
+        clientSecrets: new ClientSecretVerifier(),
+        clientStates: new ClientStateCache(store),
+        now: Date.now,
+      },
       options.forward === true,
     );
   })();
@@ -74,7 +80,10 @@ export function scopegate(config: GatewayConfigInput | string, options: Scopegat
       .then(async () => {
         const rt = runtime!;
         res.locals[CHALLENGE_LOCAL] = rt.challenge;
-        const decision = await decide({ method: req.method, target: req.originalUrl, rawHeaders: req.rawHeaders }, rt.auth);
+        const decision = await decide(
+          { method: req.method, target: req.originalUrl, rawHeaders: req.rawHeaders },
+          rt.auth,
+        );
         const report = rt.compiled.config.server.mode === 'report';
         if (decision.kind === 'deny') {
           const relaxable = decision.error.status === 401 || decision.error.status === 403;

@@ -3,13 +3,7 @@ import { extractCredential } from '../auth/extract-credential.js';
 import type { Identity } from '../auth/identity.js';
 import { authorize } from '../authorize/authorize.js';
 import { isNeverForwarded, type CompiledRoute } from '../config/compile-config.js';
-import {
-  insufficientScope,
-  invalidRequest,
-  methodNotAllowed,
-  notFound,
-  OAuthError,
-} from '../errors/oauth-error.js';
+import { insufficientScope, invalidRequest, methodNotAllowed, notFound, OAuthError } from '../errors/oauth-error.js';
 import { matchRoute } from '../routing/match-route.js';
 import { normalizeTarget, queryHasAccessToken } from '../routing/normalize-path.js';
 

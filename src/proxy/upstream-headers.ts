@@ -105,8 +105,11 @@ export function upstreamHeaders(rawHeaders: readonly string[], ctx: ForwardConte
     const name = canonicalName(rawHeaders[i]!);
     const value = rawHeaders[i + 1]!;
     if (name === 'connection') for (const token of value.split(',')) connectionNamed.add(canonicalName(token.trim()));
-    else if (name === 'x-forwarded-for') clientForwardedFor = clientForwardedFor ? `${clientForwardedFor}, ${value}` : value;
-    else if (name === 'transfer-encoding') chunked = true;
+    else if (name === 'x-forwarded-for') {
+      // empty list members carry nothing and would leave `a, , b` in the chain
+      const hop = value.trim();
+      if (hop !== '') clientForwardedFor = clientForwardedFor ? `${clientForwardedFor}, ${hop}` : hop;
+    } else if (name === 'transfer-encoding') chunked = true;
     else if (name === 'content-length') contentLength = value;
   }
 

@@ -16,7 +16,11 @@ export class RateLimitedSecretVerifier extends ClientSecretVerifier {
     super();
   }
 
-  override async verify(client: ClientConfig | undefined, clientId: string, secret: string): Promise<ClientConfig | undefined> {
+  override async verify(
+    client: ClientConfig | undefined,
+    clientId: string,
+    secret: string,
+  ): Promise<ClientConfig | undefined> {
     if (this.limiter.active) {
       const wait = this.limiter.clientBlockedMs(clientId, this.now());
       if (wait > 0) throw rateLimited('failed_auth', this.limiter.rate(), wait, 'failed_auth_limited');

@@ -11,7 +11,12 @@ export function retrySeconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
 }
 
-export function rateLimitHeaders(policy: string, rate: Rate, remaining: number, resetMs: number): Record<string, string> {
+export function rateLimitHeaders(
+  policy: string,
+  rate: Rate,
+  remaining: number,
+  resetMs: number,
+): Record<string, string> {
   const window = Math.max(1, Math.round(rate.windowMs / 1000));
   return {
     'RateLimit-Policy': `"${policy}";q=${rate.limit};w=${window}`,

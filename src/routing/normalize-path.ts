@@ -91,7 +91,7 @@ function decodeAgain(value: string): string {
  * gateway than in front of it (`/public/%252e%252e/admin`, `/public/%EF%BC%8E%EF%BC%8E/admin`): refused.
  */
 function hiddenSeparator(decoded: string): string | undefined {
-  if (!decoded.includes('%') && /^[\x00-\x7F]*$/.test(decoded)) return undefined;
+  if (!decoded.includes('%') && /^\p{ASCII}*$/u.test(decoded)) return undefined;
   let value = decoded;
   for (let round = 0; round < 4; round++) {
     const folded = value.normalize('NFKC');

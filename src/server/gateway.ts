@@ -12,7 +12,7 @@ import type { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
 import { rateLimited } from '../ratelimit/ratelimit-headers.js';
 import { matchRoute } from '../routing/match-route.js';
 import { normalizeTarget } from '../routing/normalize-path.js';
-import type { Logger } from './logger.js';
+import { REDACT_PATHS, type Logger } from './logger.js';
 import type { Runtime } from './runtime.js';
 
 /** The parts of a request log line (SPEC.md 7): one JSON line per request. */
@@ -51,6 +51,8 @@ interface DelegatedOutcome {
   reason?: string;
 }
 
+const REQUEST_LINE_REDACT = REDACT_PATHS.filter((path) => !path.includes('*'));
+
 const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'x-client-id', 'x-client-secret']);
 
 /**
@@ -63,6 +65,9 @@ export function createRequestHandler(
   hooks: GatewayHooks = {},
   limits?: GatewayLimits,
 ) {
+  // The request line is a flat object of known, non-secret fields: top-level redaction covers it, and pino's
+  // wildcard paths (`*.token`, ...) cost ~11 us per line (docs/performance.md).
+  const requestLogger = logger.child({}, { redact: { paths: REQUEST_LINE_REDACT, censor: '[redacted]' } });
   return (req: IncomingMessage, res: ServerResponse): void => {
     const runtime = current();
     const started = process.hrtime.bigint();
@@ -72,7 +77,7 @@ export function createRequestHandler(
       log.status = status;
       log.latency_ms = Math.round(Number(process.hrtime.bigint() - started) / 1e3) / 1e3;
       if (delegated) describeDelegated(res, log);
-      logger.info(log, 'request');
+      requestLogger.info(log, 'request');
       hooks.onFinished?.(log, runtime);
     };
     res.once('finish', () => finished(res.statusCode));
@@ -83,7 +88,11 @@ export function createRequestHandler(
     });
 
     const framing = checkFraming(req);
-    if (framing) return sendError(res, runtime, framing, log);
+    if (framing) {
+      // the body's length cannot be trusted: never read another request from this connection
+      res.shouldKeepAlive = false;
+      return sendError(res, runtime, framing, log);
+    }
     if (limits?.failedAuth.active) {
       const wait = blockedAddressMs(req, runtime, limits);
       if (wait > 0) {
@@ -163,7 +172,13 @@ function handleDecision(
   deny(req, res, runtime, decision, log);
 }
 
-function deny(req: IncomingMessage, res: ServerResponse, runtime: Runtime, decision: Decision & { kind: 'deny' }, log: RequestLog): void {
+function deny(
+  req: IncomingMessage,
+  res: ServerResponse,
+  runtime: Runtime,
+  decision: Decision & { kind: 'deny' },
+  log: RequestLog,
+): void {
   const { error, destination } = decision;
   log.reason = error.reason;
   const relaxable = error.status === 401 || error.status === 403;
@@ -220,7 +235,13 @@ function forward(
  * A CORS preflight is answered here and never forwarded: the methods are the matched route's `Allow` (or the
  * issuer endpoint's); no route is 404 and a bad path 400, as for any request.
  */
-function preflight(req: IncomingMessage, res: ServerResponse, runtime: Runtime, cors: CorsPolicy, log: RequestLog): void {
+function preflight(
+  req: IncomingMessage,
+  res: ServerResponse,
+  runtime: Runtime,
+  cors: CorsPolicy,
+  log: RequestLog,
+): void {
   const target = normalizeTarget(req.url ?? '/');
   if (!target.ok) return sendError(res, runtime, invalidRequest(target.reason, 'bad_path'), log);
   let allow: readonly string[];
@@ -273,6 +294,13 @@ function describeDelegated(res: ServerResponse, log: RequestLog): void {
 
 /** Framing the gateway refuses before anything else (request smuggling, THREATS.md "HTTP framing"). */
 function checkFraming(req: IncomingMessage): OAuthError | undefined {
+  // RFC 9112 3.2: a request with more than one Host is 400. Node keeps only the first, so count in rawHeaders.
+  let hosts = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
+  }
+  if (hosts > 1) return invalidRequest('more than one Host header', 'bad_framing');
   const te = req.headers['transfer-encoding'];
   if (te !== undefined && te.trim().toLowerCase() !== 'chunked') {
     return invalidRequest('unsupported Transfer-Encoding', 'bad_framing');
@@ -280,7 +308,12 @@ function checkFraming(req: IncomingMessage): OAuthError | undefined {
   return undefined;
 }
 
-export function sendError(res: ServerResponse, runtime: Runtime, error: OAuthError | undefined, log?: RequestLog): void {
+export function sendError(
+  res: ServerResponse,
+  runtime: Runtime,
+  error: OAuthError | undefined,
+  log?: RequestLog,
+): void {
   if (res.headersSent) {
     res.destroy();
     return;

@@ -22,7 +22,10 @@ export const REDACT_PATHS = [
   'headers.authorization',
 ];
 
-export function createLogger(destination?: DestinationStream, level = process.env.SCOPEGATE_LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(
+  destination?: DestinationStream,
+  level = process.env.SCOPEGATE_LOG_LEVEL ?? 'info',
+): Logger {
   const options = {
     level,
     base: undefined,

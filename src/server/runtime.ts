@@ -45,7 +45,8 @@ export function buildRuntime(compiled: CompiledConfig, services: Services, withF
   if (config.introspection) bearer.push(new IntrospectionAuthenticator(config.introspection));
 
   const forwarders = new Map<string, Forwarder>();
-  if (withForwarders) for (const [name, up] of Object.entries(config.upstreams)) forwarders.set(name, new Forwarder(up.url));
+  if (withForwarders)
+    for (const [name, up] of Object.entries(config.upstreams)) forwarders.set(name, new Forwarder(up.url));
 
   return {
     compiled,

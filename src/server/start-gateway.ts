@@ -140,6 +140,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         store,
         keys,
         clientSecrets: services.clientSecrets,
+        clientStates: services.clientStates,
         now,
         onFailedClientAuth: countFailure,
       });

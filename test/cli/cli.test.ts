@@ -11,7 +11,12 @@ import { loadKeys } from '../../src/issuer/keys.js';
 
 const CLI = join(process.cwd(), 'dist/src/cli.js');
 const run = (args: string[], input?: string, env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
+  spawnSync(process.execPath, [CLI, ...args], {
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 20_000,
+  });
 
 describe('scopegate hash-secret', () => {
   it('hashes a secret from stdin with salted scrypt that verifies, and differs per run', async () => {
@@ -110,17 +115,36 @@ routes:
 
   it('token mints a local RFC 9068 token with the requested scope and tenant', () => {
     const dir = configDir();
-    const r = run(['token', '--client', 'partner', '--scope', 'menu:read', '--tenant', 'rest-berlin', '--config', join(dir, 'gateway.yaml')]);
+    const r = run([
+      'token',
+      '--client',
+      'partner',
+      '--scope',
+      'menu:read',
+      '--tenant',
+      'rest-berlin',
+      '--config',
+      join(dir, 'gateway.yaml'),
+    ]);
     expect(r.stderr).toBe('');
     const jwt = r.stdout.trim();
     expect(decodeProtectedHeader(jwt).typ).toBe('at+jwt');
     const claims = decodeJwt(jwt);
-    expect(claims).toMatchObject({ iss: 'http://cli.test', aud: 'api', sub: 'partner', client_id: 'partner', scope: 'menu:read', tenant: 'rest-berlin' });
+    expect(claims).toMatchObject({
+      iss: 'http://cli.test',
+      aud: 'api',
+      sub: 'partner',
+      client_id: 'partner',
+      scope: 'menu:read',
+      tenant: 'rest-berlin',
+    });
   });
 
   it('token refuses a scope the client does not have', () => {
     const dir = configDir();
-    const r = run(['token', '--client', 'partner', '--scope', 'menu:write'], undefined, { SCOPEGATE_CONFIG: join(dir, 'gateway.yaml') });
+    const r = run(['token', '--client', 'partner', '--scope', 'menu:write'], undefined, {
+      SCOPEGATE_CONFIG: join(dir, 'gateway.yaml'),
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/scope/);
   });

@@ -16,18 +16,22 @@ const problems = (text: string, env: NodeJS.ProcessEnv = {}) => {
 describe('client secrets are hashes or ${ENV} references (SPEC.md 3)', () => {
   it('refuses a plain secret written into the file, naming its line', () => {
     const text = 'clients:\n  - id: a\n    secret: a-plain-secret-in-the-file\n';
-    expect(problems(text)).toBe('g.yaml:3:13 clients[0].secret: write a plain secret as a ${ENV} reference, or use secret_hash');
+    expect(problems(text)).toBe(
+      'g.yaml:3:13 clients[0].secret: write a plain secret as a ${ENV} reference, or use secret_hash',
+    );
   });
 
   it('accepts a ${ENV} reference, and keeps the value', () => {
-    const config = parseConfig('clients:\n  - id: a\n    secret: ${A_SECRET}\n', 'g.yaml', { env: { A_SECRET: 'from-the-environment-123' } });
+    const config = parseConfig('clients:\n  - id: a\n    secret: ${A_SECRET}\n', 'g.yaml', {
+      env: { A_SECRET: 'from-the-environment-123' },
+    });
     expect(config.clients[0]!.secret).toBe('from-the-environment-123');
   });
 
   it('a reference embedded in other text is still a secret in the file', () => {
-    expect(problems('clients:\n  - id: a\n    secret: prefix-${A_SECRET}\n', { A_SECRET: 'from-the-environment-123' })).toMatch(
-      /clients\[0\]\.secret/,
-    );
+    expect(
+      problems('clients:\n  - id: a\n    secret: prefix-${A_SECRET}\n', { A_SECRET: 'from-the-environment-123' }),
+    ).toMatch(/clients\[0\]\.secret/);
   });
 
   it('library mode: a config object may carry a secret its host program read', () => {

@@ -83,8 +83,18 @@ describe('401 for a bad token or API key', () => {
 
 describe('401 for a wrong client id or secret', () => {
   it('body invalid_client, challenge invalid_token; unknown id and wrong secret look the same', async () => {
-    const wrong = await send(gw.url, 'GET', '/api/menu', ['X-Client-Id', 'pos', 'X-Client-Secret', 'wrong-secret-0123456789']);
-    const unknown = await send(gw.url, 'GET', '/api/menu', ['X-Client-Id', 'nobody', 'X-Client-Secret', 'wrong-secret-0123456789']);
+    const wrong = await send(gw.url, 'GET', '/api/menu', [
+      'X-Client-Id',
+      'pos',
+      'X-Client-Secret',
+      'wrong-secret-0123456789',
+    ]);
+    const unknown = await send(gw.url, 'GET', '/api/menu', [
+      'X-Client-Id',
+      'nobody',
+      'X-Client-Secret',
+      'wrong-secret-0123456789',
+    ]);
     for (const res of [wrong, unknown]) {
       expectOAuthError(res, 401, 'invalid_client');
       expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="restaurant-api", error="invalid_token"/);
@@ -97,7 +107,13 @@ describe('401 for a wrong client id or secret', () => {
 
 describe('403 insufficient_scope', () => {
   it('names the required scopes in the challenge', async () => {
-    const res = await send(gw.url, 'POST', '/api/menu', ['Authorization', `Bearer ${posToken}`, 'Content-Type', 'application/json'], '{}');
+    const res = await send(
+      gw.url,
+      'POST',
+      '/api/menu',
+      ['Authorization', `Bearer ${posToken}`, 'Content-Type', 'application/json'],
+      '{}',
+    );
     expectOAuthError(res, 403, 'insufficient_scope');
     expect(res.headers['www-authenticate']).toMatch(
       /^Bearer realm="restaurant-api", error="insufficient_scope", error_description="[^"]+", scope="menu:write", /,
@@ -113,7 +129,10 @@ describe('403 insufficient_scope', () => {
   });
 
   it('a tenant-bound token for another organization', async () => {
-    const res = await send(gw.url, 'GET', '/api/organizations/rest-munich/reservations', ['Authorization', `Bearer ${berlinToken}`]);
+    const res = await send(gw.url, 'GET', '/api/organizations/rest-munich/reservations', [
+      'Authorization',
+      `Bearer ${berlinToken}`,
+    ]);
     expectOAuthError(res, 403, 'insufficient_scope');
     expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="restaurant-api", error="insufficient_scope"/);
     expect(upstream.requests).toHaveLength(0);
@@ -121,7 +140,10 @@ describe('403 insufficient_scope', () => {
 
   it('an unbound token on a tenant route', async () => {
     const unbound = (await getToken(gw.url, 'booking', SECRETS.bookingSecret)).access_token as string;
-    const res = await send(gw.url, 'GET', '/api/organizations/rest-berlin/reservations', ['Authorization', `Bearer ${unbound}`]);
+    const res = await send(gw.url, 'GET', '/api/organizations/rest-berlin/reservations', [
+      'Authorization',
+      `Bearer ${unbound}`,
+    ]);
     expectOAuthError(res, 403, 'insufficient_scope');
     expect(upstream.requests).toHaveLength(0);
   });

@@ -74,7 +74,10 @@ describe('each credential kind reaches the upstream with identity headers and wi
   });
 
   it('a tenant-bound token sets X-Auth-Tenant', async () => {
-    const res = await send(gw.url, 'GET', '/api/organizations/rest-berlin/reservations', ['Authorization', `Bearer ${berlinToken}`]);
+    const res = await send(gw.url, 'GET', '/api/organizations/rest-berlin/reservations', [
+      'Authorization',
+      `Bearer ${berlinToken}`,
+    ]);
     expect(res.status).toBe(200);
     const r = only();
     expect(r.url).toBe('/organizations/rest-berlin/reservations');
@@ -155,7 +158,14 @@ describe('header hygiene', () => {
     ]);
     expect(r.headers['x-auth-client-id']).toBe('pos');
     expect(r.headers['x-auth-scopes']).toBe('menu:read orders:read orders:write');
-    for (const gone of ['x-http-method-override', 'x-http-method', 'x_method_override', 'keep-alive', 'proxy-authorization', 'te']) {
+    for (const gone of [
+      'x-http-method-override',
+      'x-http-method',
+      'x_method_override',
+      'keep-alive',
+      'proxy-authorization',
+      'te',
+    ]) {
       expect(names).not.toContain(gone);
     }
     expect(r.headers['x-custom']).toBe('kept');
@@ -180,7 +190,14 @@ describe('header hygiene', () => {
   });
 
   it('sets X-Forwarded-* and ignores a client-sent X-Forwarded-For', async () => {
-    await send(gw.url, 'GET', '/api/public/status', ['X-Forwarded-For', '6.6.6.6', 'X-Forwarded-Host', 'evil', 'Forwarded', 'for=6.6.6.6']);
+    await send(gw.url, 'GET', '/api/public/status', [
+      'X-Forwarded-For',
+      '6.6.6.6',
+      'X-Forwarded-Host',
+      'evil',
+      'Forwarded',
+      'for=6.6.6.6',
+    ]);
     const r = only();
     expect(r.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(r.headers['x-forwarded-proto']).toBe('http');
@@ -189,7 +206,13 @@ describe('header hygiene', () => {
   });
 
   it('a public route forwards without identity headers, even when the client sends some', async () => {
-    await send(gw.url, 'POST', '/api/public/feedback', ['X-Auth-Client-Id', 'admin', 'Content-Type', 'text/plain'], 'hi');
+    await send(
+      gw.url,
+      'POST',
+      '/api/public/feedback',
+      ['X-Auth-Client-Id', 'admin', 'Content-Type', 'text/plain'],
+      'hi',
+    );
     const r = only();
     expect(r.headers['x-auth-client-id']).toBeUndefined();
     expect(r.method).toBe('POST');
@@ -225,7 +248,13 @@ describe('bodies', () => {
     });
     try {
       const payload = Buffer.alloc(256 * 1024, 7);
-      const res = await send(gw.url, 'POST', '/api/orders', ['Authorization', `Bearer ${posToken}`, 'Content-Type', 'application/octet-stream'], payload);
+      const res = await send(
+        gw.url,
+        'POST',
+        '/api/orders',
+        ['Authorization', `Bearer ${posToken}`, 'Content-Type', 'application/octet-stream'],
+        payload,
+      );
       expect(res.status).toBe(201);
       expect(res.headers['x-len']).toBe(String(payload.length));
       expect(only().body.equals(payload)).toBe(true);
@@ -243,7 +272,13 @@ describe('bodies', () => {
   });
 
   it('max_body: 413 by Content-Length before forwarding', async () => {
-    const res = await send(gw.url, 'POST', '/api/upload/x', ['Authorization', `Bearer ${posToken}`], Buffer.alloc(2048, 1));
+    const res = await send(
+      gw.url,
+      'POST',
+      '/api/upload/x',
+      ['Authorization', `Bearer ${posToken}`],
+      Buffer.alloc(2048, 1),
+    );
     expect(res.status).toBe(413);
     expect(res.json().error).toBe('invalid_request');
     expect(upstream.requests).toHaveLength(0);

@@ -71,7 +71,10 @@ beforeAll(async () => {
   const compiled = compileConfig(parseConfigObject(config(upstream.url)));
   const keys = await loadKeys(join(dir, 'keys'));
   token = (
-    await mintAccessToken({ compiled: () => compiled, keys, store }, { clientId: 'partner', scopes: ['menu:read', 'orders:read'], tenant: 'rest-berlin' })
+    await mintAccessToken(
+      { compiled: () => compiled, keys, store },
+      { clientId: 'partner', scopes: ['menu:read', 'orders:read'], tenant: 'rest-berlin' },
+    )
   ).accessToken;
 });
 
@@ -86,7 +89,12 @@ describe('scopegate() as Express middleware', () => {
   it('sets req.auth for a valid Bearer token', async () => {
     const res = await send(base, 'GET', '/api/menu', ['Authorization', `Bearer ${token}`]);
     expect(res.status).toBe(200);
-    expect(res.json().auth).toEqual({ clientId: 'partner', scopes: ['menu:read', 'orders:read'], tenant: 'rest-berlin', method: 'bearer' });
+    expect(res.json().auth).toEqual({
+      clientId: 'partner',
+      scopes: ['menu:read', 'orders:read'],
+      tenant: 'rest-berlin',
+      method: 'bearer',
+    });
   });
 
   it('sets req.auth for an API key', async () => {
@@ -105,7 +113,9 @@ describe('scopegate() as Express middleware', () => {
   it('oauthErrorHandler renders 401 with the RFC 6750 challenge and JSON body', async () => {
     const res = await send(base, 'GET', '/api/menu');
     expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toBe('Bearer realm="my-app", resource_metadata="http://app.test/.well-known/oauth-protected-resource"');
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="my-app", resource_metadata="http://app.test/.well-known/oauth-protected-resource"',
+    );
     expect(res.headers['content-type']).toBe('application/json');
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.json().error).toBe('invalid_token');

@@ -22,13 +22,20 @@ export function send(
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     // With a raw header list Node adds no Host; HTTP/1.1 servers refuse a request without one.
-    const all = headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'host') ? headers : ['Host', url.host, ...headers];
+    const all = headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'host')
+      ? headers
+      : ['Host', url.host, ...headers];
     const req = request({ host: url.hostname, port: url.port, method, path, headers: all }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode!, headers: res.headers, body: text, json: () => JSON.parse(text) as Record<string, unknown> });
+        resolve({
+          status: res.statusCode!,
+          headers: res.headers,
+          body: text,
+          json: () => JSON.parse(text) as Record<string, unknown>,
+        });
       });
     });
     req.on('error', reject);

@@ -14,7 +14,10 @@ export interface TestGateway extends RunningGateway {
 }
 
 /** Writes `yaml` into a fresh temp dir and starts a real gateway on 127.0.0.1 with random ports. */
-export async function startTestGateway(yaml: string, options: { admin?: boolean; dir?: string } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  yaml: string,
+  options: { admin?: boolean; dir?: string } = {},
+): Promise<TestGateway> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'scopegate-test-'));
   const configPath = join(dir, 'gateway.yaml');
   writeFileSync(configPath, yaml);

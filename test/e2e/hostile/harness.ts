@@ -102,7 +102,8 @@ export async function localKey(gw: TestGateway): Promise<LocalKey> {
   const dir = join(gw.dir, 'keys');
   const file = readdirSync(dir).find((f) => f.endsWith('.json'))!;
   const jwk = JSON.parse(readFileSync(join(dir, file), 'utf8')) as JWK;
-  const { d: _d, ...publicJwk } = jwk;
+  const publicJwk: JWK = { ...jwk };
+  delete publicJwk.d;
   return { kid: jwk.kid!, alg: jwk.alg!, privateKey: await importJWK(jwk, jwk.alg), privateJwk: jwk, publicJwk };
 }
 
@@ -145,7 +146,8 @@ export function signRaw(key: LocalKey, header: Record<string, unknown>, payload:
 }
 
 /** base64url of a JSON value */
-export const b64 = (v: unknown): string => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+export const b64 = (v: unknown): string =>
+  Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
 /** An HTTP server that counts what it is asked for: a `jku`/`x5u` target that must never be fetched. */
 export async function startTrap(): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {

@@ -132,7 +132,10 @@ describe('the query never routes', () => {
   });
 
   it('a fragment in the request target is refused (raw socket: clients strip it)', async () => {
-    const out = await rawRequest(h.gw.url, 'GET /api/public/x#/../../menu HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const out = await rawRequest(
+      h.gw.url,
+      'GET /api/public/x#/../../menu HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
     expect(rawStatus(out)).toBe(400);
     expectNothingForwarded(h);
   });
@@ -158,19 +161,23 @@ describe('tenant path parameters', () => {
   });
 
   it('dot segments that walk from one tenant to another are resolved first: the upstream gets the checked one', async () => {
-    const res = await send(h.gw.url, 'GET', '/api/organizations/rest-munich/reservations/../../rest-berlin/reservations', [
-      'Authorization',
-      `Bearer ${h.berlinToken}`,
-    ]);
+    const res = await send(
+      h.gw.url,
+      'GET',
+      '/api/organizations/rest-munich/reservations/../../rest-berlin/reservations',
+      ['Authorization', `Bearer ${h.berlinToken}`],
+    );
     expect(res.status).toBe(200);
     expect(h.upstream.requests.map((r) => r.url)).toEqual(['/organizations/rest-berlin/reservations']);
   });
 
   it('walking into another tenant is a 403', async () => {
-    const res = await send(h.gw.url, 'GET', '/api/organizations/rest-berlin/reservations/../../rest-munich/reservations', [
-      'Authorization',
-      `Bearer ${h.berlinToken}`,
-    ]);
+    const res = await send(
+      h.gw.url,
+      'GET',
+      '/api/organizations/rest-berlin/reservations/../../rest-munich/reservations',
+      ['Authorization', `Bearer ${h.berlinToken}`],
+    );
     expectError(res, 403, 'insufficient_scope');
     expectNothingForwarded(h);
   });
@@ -211,7 +218,13 @@ describe('methods', () => {
   });
 
   it('an override that claims a read does not make a write pass as one: decided on POST', async () => {
-    const res = await send(h.gw.url, 'POST', '/api/menu', ['X-Api-Key', SECRETS.menuKey, 'X-HTTP-Method-Override', 'GET'], '{}');
+    const res = await send(
+      h.gw.url,
+      'POST',
+      '/api/menu',
+      ['X-Api-Key', SECRETS.menuKey, 'X-HTTP-Method-Override', 'GET'],
+      '{}',
+    );
     expectError(res, 403, 'insufficient_scope');
     expectNothingForwarded(h);
   });
@@ -225,7 +238,11 @@ describe('methods', () => {
 
   it('TRACE is never forwarded, with or without credentials', async () => {
     expectError(await send(h.gw.url, 'TRACE', '/api/public/x'), 405, 'method_not_allowed');
-    expectError(await send(h.gw.url, 'TRACE', '/api/menu', ['Authorization', `Bearer ${h.posToken}`]), 405, 'method_not_allowed');
+    expectError(
+      await send(h.gw.url, 'TRACE', '/api/menu', ['Authorization', `Bearer ${h.posToken}`]),
+      405,
+      'method_not_allowed',
+    );
     expectNothingForwarded(h);
   });
 
@@ -255,7 +272,11 @@ describe('methods', () => {
   });
 
   it('OPTIONS without CORS needs its own scope entry', async () => {
-    expectError(await send(h.gw.url, 'OPTIONS', '/api/menu', ['X-Api-Key', SECRETS.menuKey]), 405, 'method_not_allowed');
+    expectError(
+      await send(h.gw.url, 'OPTIONS', '/api/menu', ['X-Api-Key', SECRETS.menuKey]),
+      405,
+      'method_not_allowed',
+    );
     expectNothingForwarded(h);
   });
 });

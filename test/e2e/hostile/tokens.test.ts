@@ -39,7 +39,8 @@ beforeAll(async () => {
   trap = await startTrap();
   const pair = await generateKeyPair('ES256', { extractable: true });
   const jwk = { ...(await exportJWK(pair.privateKey)), kid: key.kid, alg: 'ES256' };
-  const { d: _d, ...pub } = jwk;
+  const pub: JWK = { ...jwk };
+  delete pub.d;
   attacker = {
     jwk: pub,
     sign: (header, payload) => signRaw({ ...key, privateJwk: jwk }, header, payload as Record<string, unknown>),
@@ -88,7 +89,11 @@ describe('algorithm and key confusion', () => {
   });
 
   it('HS256 keyed with the public JWK (alg confusion)', async () => {
-    for (const secret of [JSON.stringify(key.publicJwk), key.publicJwk.x!, Buffer.from(key.publicJwk.x!, 'base64url')]) {
+    for (const secret of [
+      JSON.stringify(key.publicJwk),
+      key.publicJwk.x!,
+      Buffer.from(key.publicJwk.x!, 'base64url'),
+    ]) {
       const input = `${b64(hdr({ alg: 'HS256' }))}.${b64(localClaims())}`;
       const sig = createHmac('sha256', secret).update(input).digest('base64url');
       await expect401(`${input}.${sig}`);
@@ -137,7 +142,9 @@ describe('algorithm and key confusion', () => {
   });
 
   it('a JWE (five parts) where a JWS is expected', async () => {
-    await expect401(`${b64({ alg: 'RSA-OAEP', enc: 'A256GCM', kid: key.kid })}.${b64('k')}.${b64('iv')}.${b64('ct')}.${b64('tag')}`);
+    await expect401(
+      `${b64({ alg: 'RSA-OAEP', enc: 'A256GCM', kid: key.kid })}.${b64('k')}.${b64('iv')}.${b64('ct')}.${b64('tag')}`,
+    );
     await expect401(`${b64({ alg: 'dir', enc: 'A256GCM' })}..${b64('iv')}.${b64('ct')}.${b64('tag')}`);
   });
 
@@ -164,7 +171,10 @@ describe('claims', () => {
     ['jti missing', { jti: undefined }],
     ['client_id of a client that does not exist', { client_id: 'ghost', sub: 'ghost' }],
     ['client_id of the wrong type', { client_id: { id: 'pos' } }],
-    ['a tenant the client may not act for', { client_id: 'booking', sub: 'booking', tenant: 'rest-hamburg', scope: 'menu:read' }],
+    [
+      'a tenant the client may not act for',
+      { client_id: 'booking', sub: 'booking', tenant: 'rest-hamburg', scope: 'menu:read' },
+    ],
   ];
   for (const [name, over] of cases) {
     it(name, async () => {
@@ -216,7 +226,16 @@ describe('scope claims: exact, case-sensitive, strings only', () => {
   }
 
   it('case and near-misses grant nothing', async () => {
-    for (const scope of ['MENU:READ', 'Menu:read', 'menu:read2', 'menu:*', '*', 'menu', 'menu:read\torders:read', 'menu:read,orders:read']) {
+    for (const scope of [
+      'MENU:READ',
+      'Menu:read',
+      'menu:read2',
+      'menu:*',
+      '*',
+      'menu',
+      'menu:read\torders:read',
+      'menu:read,orders:read',
+    ]) {
       await expect403(localClaims({ scope }));
     }
   });

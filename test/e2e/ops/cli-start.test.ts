@@ -52,7 +52,10 @@ describe('reload', () => {
     await cli.waitForLog((l) => l.msg === 'config reloaded' && l.reason === 'file_changed');
     expect((await send(url, 'GET', '/api/orders', posSecret)).status).toBe(403);
 
-    writeFileSync(configPath, withoutPosOrders().replace('realm: restaurant-api', 'realm: restaurant-api\n  relam: typo'));
+    writeFileSync(
+      configPath,
+      withoutPosOrders().replace('realm: restaurant-api', 'realm: restaurant-api\n  relam: typo'),
+    );
     const failed = await cli.waitForLog((l) => l.msg === 'config reload failed; keeping the previous config');
     expect(failed.level).toBe('error');
     expect((failed.problems as string[])[0]).toMatch(/gateway\.yaml:\d+:\d+ server\.relam: unknown key "relam"/);
@@ -110,8 +113,8 @@ describe('exit codes', () => {
     while (!release) await new Promise((r) => setTimeout(r, 10));
     cli.kill('SIGTERM');
     await cli.waitForLog((l) => l.msg === 'draining');
-    // No new connections once draining.
-    await expect(send(url, 'GET', '/api/public/other')).rejects.toThrow(/ECONNREFUSED/);
+    // No new connections once draining (refused, or reset when the connect raced the close).
+    await expect(send(url, 'GET', '/api/public/other')).rejects.toThrow(/ECONNREFUSED|ECONNRESET/);
     release();
     const res = await inFlight;
     expect(res.status).toBe(200);

@@ -28,7 +28,11 @@ const slowRoute = `
 
 beforeAll(async () => {
   upstream = await startRecordingUpstream();
-  full = await standardConfig({ upstream: upstream.url, extraClients: tempClient(await hashSecret(TEMP_SECRET)), extraRoutes: slowRoute });
+  full = await standardConfig({
+    upstream: upstream.url,
+    extraClients: tempClient(await hashSecret(TEMP_SECRET)),
+    extraRoutes: slowRoute,
+  });
   gw = await startTestGateway(full);
   posToken = (await getToken(gw.url, 'pos', SECRETS.posSecret)).access_token as string;
 });
@@ -58,7 +62,10 @@ describe('a changed file takes effect on the next request', () => {
   it('a removed scope stops working for tokens issued before the reload', async () => {
     const post = () => send(gw.url, 'POST', '/api/orders', [...bearer(), 'Content-Type', 'application/json'], '{}');
     expect((await post()).status).toBe(200);
-    writeFileSync(gw.configPath, full.replace('scopes: [menu:read, orders:read, orders:write]', 'scopes: [menu:read, orders:read]'));
+    writeFileSync(
+      gw.configPath,
+      full.replace('scopes: [menu:read, orders:read, orders:write]', 'scopes: [menu:read, orders:read]'),
+    );
     await gw.reload();
     const res = await post();
     expect(res.status).toBe(403);

@@ -1,0 +1,403 @@
+/**
+ * Soak test (issue 5): a started gateway on loopback under mixed valid and hostile traffic, bounded in time, then a
+ * report: requests, 5xx count, unauthenticated forwards (must be 0) and the gateway's RSS at start and end.
+ *
+ *   npx tsx scripts/soak.ts --minutes 2 --invalid-tokens 1000000 [--concurrency 64]
+ *
+ * The gateway runs in a child process (its RSS is measured alone); the load generator and a counting upstream run
+ * in this one. The upstream counts every request that reaches a protected path without `X-Auth-Client-Id`: that is
+ * an unauthenticated forward, and the soak fails (exit 1) when there is one, or any 5xx.
+ *
+ * Every invalid token is distinct (a fresh JWT-shaped string, half of them with the local issuer's `iss` so they
+ * reach signature verification), so any per-token cache without a bound shows up as RSS growth.
+ * `failed_auth_limit` is lifted: with the default 20/min every request from 127.0.0.1 would be a 429 after a second.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Agent, createServer, request, type IncomingHttpHeaders } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hashApiKey, hashSecret } from '../src/auth/secret-hash.js';
+
+const SECRET = 'soak-secret-with-enough-entropy-0123';
+const API_KEY = 'soak-api-key-abcdefghijklmnopqrstuvwxyz0123';
+
+interface Args {
+  minutes: number;
+  invalidTokens: number;
+  concurrency: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const get = (name: string, fallback: number) => {
+    const at = argv.indexOf(`--${name}`);
+    const value = at >= 0 ? Number(argv[at + 1]) : fallback;
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+    return value;
+  };
+  return {
+    minutes: get('minutes', 1),
+    invalidTokens: get('invalid-tokens', 100_000),
+    concurrency: get('concurrency', 64),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Child: the gateway alone
+
+async function runGatewayChild(upstreamUrl: string): Promise<void> {
+  const { startGateway } = await import('../src/server/start-gateway.js');
+  const { createLogger } = await import('../src/server/logger.js');
+  const { Writable } = await import('node:stream');
+  const dir = mkdtempSync(join(tmpdir(), 'scopegate-soak-'));
+  const yaml = `
+server:
+  listen: 127.0.0.1:0
+  realm: soak
+  failed_auth_limit: 1000000000/min
+issuer:
+  issuer: http://soak.test
+  audience: soak-api
+  token_paths: [/oauth/token]
+  keys: ./keys
+  access_token_ttl: 30m
+store: sqlite:./data/state.db
+clients:
+  - id: soak
+    secret_hash: "${await hashSecret(SECRET)}"
+    scopes: [menu:read, orders:read]
+    api_keys:
+      - hash: "${hashApiKey(API_KEY)}"
+upstreams:
+  app:
+    url: ${upstreamUrl}
+    timeout: 5s
+routes:
+  - path: /api/menu/**
+    upstream: app
+    scopes: { read: [menu:read] }
+  - path: /api/orders/**
+    upstream: app
+    scopes: { read: [orders:read], write: [orders:write] }
+  - path: /api/public/**
+    upstream: app
+    auth: none
+`;
+  writeFileSync(join(dir, 'gateway.yaml'), yaml);
+  // Logs are written (the cost is real) but not kept: count lines and drop them.
+  let lines = 0;
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const b of chunk) if (b === 10) lines++;
+      done();
+    },
+  });
+  const gw = await startGateway({
+    configPath: join(dir, 'gateway.yaml'),
+    listen: '127.0.0.1:0',
+    logger: createLogger(sink, 'info'),
+  });
+  const report = () => {
+    const m = process.memoryUsage();
+    return { rss: m.rss, heapUsed: m.heapUsed, logLines: lines };
+  };
+  process.send!({ type: 'ready', url: gw.url, ...report() });
+
+  /**
+   * The same decision pipeline the HTTP handler runs (normalize, route, extract, verify: local issuer key look-up and
+   * signature check), called directly with `n` distinct invalid tokens: HTTP costs ~2 ms a request on a small
+   * machine, this isolates what matters for memory: every cache on the token path must stay bounded.
+   */
+  async function direct(n: number, head: string): Promise<void> {
+    const { decide } = await import('../src/pipeline/decide.js');
+    const enc = (t: string) => Buffer.from(t).toString('base64url');
+    const statuses = new Map<number, number>();
+    const started = Date.now();
+    for (let i = 0; i < n; i += 1000) {
+      const batch = [];
+      for (let j = i; j < Math.min(n, i + 1000); j++) {
+        const payload =
+          j % 2 ? `{"iss":"http://soak.test","aud":"soak-api","jti":"d${j}","exp":9999999999}` : `{"sub":"d${j}"}`;
+        const token = `${j % 2 ? head : enc('{"alg":"ES256","kid":"x"}')}.${enc(payload)}.${enc(`sig-${j}`)}`;
+        const facts = {
+          method: 'GET',
+          target: `/api/menu/${j}`,
+          rawHeaders: ['Host', 'x', 'Authorization', `Bearer ${token}`],
+        };
+        batch.push(decide(facts, gw.runtime().auth).then((d) => (d.kind === 'deny' ? d.error.status : 200)));
+      }
+      for (const status of await Promise.all(batch)) statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+    process.send!({
+      type: 'direct',
+      seconds: (Date.now() - started) / 1000,
+      statuses: Object.fromEntries(statuses),
+      ...report(),
+    });
+  }
+  process.on('message', (msg: { type: string; n?: number; head?: string }) => {
+    if (msg.type === 'direct') void direct(msg.n!, msg.head!);
+    if (msg.type === 'stats') {
+      global.gc?.();
+      process.send!({ type: 'stats', ...report() });
+    }
+    if (msg.type === 'stop') void gw.close().then(() => process.exit(0));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parent: upstream, load, report
+
+interface GatewayStats {
+  rss: number;
+  heapUsed: number;
+  logLines: number;
+}
+
+function startChild(upstreamUrl: string) {
+  const child = fork(fileURLToPath(import.meta.url), ['--gateway-child', upstreamUrl], {
+    execArgv: [...process.execArgv, '--expose-gc', '--max-old-space-size=1024'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const waiters: ((s: GatewayStats & { url?: string }) => void)[] = [];
+  child.on('message', (m: GatewayStats & { type: string; url?: string }) => waiters.shift()?.(m));
+  const next = () => new Promise<GatewayStats & { url?: string }>((r) => waiters.push(r));
+  return {
+    child,
+    ready: next(),
+    stats: () => {
+      const p = next();
+      child.send({ type: 'stats' });
+      return p;
+    },
+    direct: (n: number, head: string) => {
+      const p = next() as Promise<GatewayStats & { seconds: number; statuses: Record<string, number> }>;
+      child.send({ type: 'direct', n, head });
+      return p;
+    },
+  };
+}
+
+async function startCountingUpstream() {
+  const counts = { requests: 0, unauthenticatedForwards: 0, hostileForwards: 0 };
+  const server = createServer((req, res) => {
+    counts.requests++;
+    const path = (req.url ?? '').split('?')[0]!;
+    if (!path.startsWith('/api/public/') && req.headers['x-auth-client-id'] === undefined)
+      counts.unauthenticatedForwards++;
+    if (/\.\.|%2e|%2f|%5c/i.test(path)) counts.hostileForwards++;
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, counts, server };
+}
+
+const b64 = (s: string) => Buffer.from(s).toString('base64url');
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const upstream = await startCountingUpstream();
+  const gw = startChild(upstream.url);
+  const ready = await gw.ready;
+  const base = new URL(ready.url!);
+  const agent = new Agent({ keepAlive: true, maxSockets: args.concurrency });
+
+  const call = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
+    new Promise<number>((resolve) => {
+      const req = request({ host: base.hostname, port: base.port, method, path, headers, agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', () => resolve(-1));
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+
+  const tokenRes = await fetch(`${ready.url}/oauth/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: `grant_type=client_credentials&client_id=soak&client_secret=${SECRET}`,
+  });
+  const valid = ((await tokenRes.json()) as { access_token: string }).access_token;
+  const [validHead] = valid.split('.');
+
+  // warm-up, then the baseline
+  for (let i = 0; i < 2000; i++) await call('GET', '/api/menu/warm', { Authorization: `Bearer ${valid}` });
+  const start = await gw.stats();
+
+  const stats = { requests: 0, byStatus: new Map<number, number>(), invalidTokens: 0, errors: 0 };
+  const samples: { t: number; rss: number }[] = [{ t: 0, rss: start.rss }];
+  const started = Date.now();
+  const deadline = started + args.minutes * 60_000;
+  let counter = 0;
+
+  /** one request of the mix; returns the status */
+  const hostilePaths = [
+    '/api/public/%2e%2e/menu/x',
+    '/api/public/..;/menu',
+    '/api/public/%252e%252e/menu',
+    '/api/menu%2f..%2fpublic',
+    '/API/menu',
+    '/api/publicity',
+    '/api/public/%c0%ae%c0%ae/menu',
+  ];
+  async function one(): Promise<number> {
+    const n = counter++;
+    const invalidLeft = stats.invalidTokens < args.invalidTokens;
+    const pick = n % 20;
+    if (invalidLeft && pick < 12) {
+      stats.invalidTokens++;
+      // distinct per request; every other one claims the local issuer so it reaches signature verification
+      const payload =
+        n % 2 ? `{"iss":"http://soak.test","aud":"soak-api","jti":"${n}","exp":9999999999}` : `{"sub":"${n}"}`;
+      const token = `${n % 2 ? validHead : b64('{"alg":"ES256","kid":"x"}')}.${b64(payload)}.${b64(`sig-${n}`)}`;
+      return call('GET', '/api/menu/x', { Authorization: `Bearer ${token}` });
+    }
+    switch (pick % 10) {
+      case 0:
+        return call('GET', `/api/menu/${n}`, { Authorization: `Bearer ${valid}` });
+      case 1:
+        return call('GET', `/api/orders/${n}?x=${n}`, { 'X-Api-Key': API_KEY });
+      case 2:
+        return call('GET', hostilePaths[n % hostilePaths.length]!);
+      case 3:
+        return call('GET', '/api/menu/x', { 'X-Api-Key': `unknown-key-${n}-0123456789abcdef` });
+      case 4:
+        return call(
+          'POST',
+          '/api/orders/x',
+          { Authorization: `Bearer ${valid}`, 'Content-Type': 'application/json' },
+          '{}',
+        );
+      case 5:
+        return call('GET', `/api/public/p${n}`, {
+          'X-Auth-Client-Id': 'admin',
+          X_Auth_Scopes: 'menu:write',
+          'X-HTTP-Method-Override': 'DELETE',
+        });
+      case 6:
+        return call('GET', '/api/menu/x', { Connection: 'X-Auth-Client-Id', 'X-Auth-Client-Id': 'admin' });
+      case 7:
+        return n % 50 === 7
+          ? call('GET', '/api/orders/x', { 'X-Client-Id': 'soak', 'X-Client-Secret': `wrong-${n}` }) // scrypt: rare
+          : call('GET', `/api/menu/x?access_token=${n}`);
+      case 8:
+        return rawAttack(n);
+      default:
+        return call('GET', '/api/menu/x');
+    }
+  }
+
+  /** smuggling attempts on their own socket; 400 expected */
+  function rawAttack(n: number): Promise<number> {
+    const variants = [
+      'POST /api/public/x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      'POST /api/public/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n0\r\n\r\n',
+      `GET /api/menu HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\nAuthorization: Bearer ${valid}\r\nConnection: close\r\n\r\n`,
+    ];
+    return new Promise((resolve) => {
+      const s = connect(Number(base.port), base.hostname, () => s.write(variants[n % variants.length]!));
+      let out = '';
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        s.destroy();
+        resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(out)?.[1] ?? -1));
+      };
+      s.on('data', (d: Buffer) => {
+        out += d.toString('latin1');
+        if (/^HTTP\/1\.1 \d{3}/.test(out)) finish();
+      });
+      s.on('close', finish);
+      s.on('error', () => undefined);
+      s.setTimeout(5000, finish);
+    });
+  }
+
+  const worker = async () => {
+    while (Date.now() < deadline) {
+      const status = await one();
+      stats.requests++;
+      if (status < 0) stats.errors++;
+      stats.byStatus.set(status, (stats.byStatus.get(status) ?? 0) + 1);
+    }
+  };
+  const sampler = setInterval(() => {
+    void gw.stats().then((s) => samples.push({ t: Math.round((Date.now() - started) / 1000), rss: s.rss }));
+  }, 10_000);
+  const progress = setInterval(() => {
+    process.stderr.write(
+      `  ${Math.round((Date.now() - started) / 1000)}s: ${stats.requests} requests, ${stats.invalidTokens} invalid tokens\n`,
+    );
+  }, 15_000);
+  await Promise.all(Array.from({ length: args.concurrency }, worker));
+  clearInterval(sampler);
+  clearInterval(progress);
+  const end = await gw.stats();
+  const seconds = (Date.now() - started) / 1000;
+
+  // The rest of --invalid-tokens that HTTP could not send in time goes through the decision pipeline directly.
+  const rest = Math.max(0, args.invalidTokens - stats.invalidTokens);
+  const direct = rest > 0 ? await gw.direct(rest, validHead!) : undefined;
+  const afterDirect = direct ? await gw.stats() : undefined;
+
+  const fivexx = [...stats.byStatus].filter(([s]) => s >= 500).reduce((a, [, c]) => a + c, 0);
+  const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+  const report = {
+    minutes: args.minutes,
+    concurrency: args.concurrency,
+    requests: stats.requests,
+    requests_per_second: Math.round(stats.requests / seconds),
+    invalid_tokens: stats.invalidTokens,
+    status_counts: Object.fromEntries([...stats.byStatus].sort(([a], [b]) => a - b)),
+    five_xx: fivexx,
+    transport_errors: stats.errors,
+    upstream_requests: upstream.counts.requests,
+    unauthenticated_forwards: upstream.counts.unauthenticatedForwards,
+    hostile_path_forwards: upstream.counts.hostileForwards,
+    gateway_rss_start: mb(start.rss),
+    gateway_rss_end: mb(end.rss),
+    gateway_heap_start: mb(start.heapUsed),
+    gateway_heap_end: mb(end.heapUsed),
+    gateway_rss_samples: samples.map((s) => `${s.t}s:${mb(s.rss)}`).join(' '),
+    gateway_log_lines: end.logLines,
+    ...(direct && afterDirect
+      ? {
+          direct_invalid_tokens: rest,
+          direct_seconds: direct.seconds,
+          direct_statuses: direct.statuses,
+          gateway_rss_after_direct: mb(afterDirect.rss),
+          gateway_heap_after_direct: mb(afterDirect.heapUsed),
+        }
+      : {}),
+  };
+  console.log(JSON.stringify(report, null, 2));
+
+  gw.child.send({ type: 'stop' });
+  agent.destroy();
+  upstream.server.closeAllConnections();
+  upstream.server.close();
+  const directOk = !direct || Object.keys(direct.statuses).every((st) => Number(st) < 500);
+  const ok =
+    directOk && fivexx === 0 && upstream.counts.unauthenticatedForwards === 0 && upstream.counts.hostileForwards === 0;
+  if (!ok) console.error('SOAK FAILED: 5xx, unauthenticated or hostile-path forwards seen');
+  process.exitCode = ok ? 0 : 1;
+}
+
+if (process.argv[2] === '--gateway-child') {
+  void runGatewayChild(process.argv[3]!);
+} else {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
+
+export type { IncomingHttpHeaders };
