@@ -13,7 +13,7 @@ export interface ForwardRequest {
   target: string;
   headers: OutgoingHttpHeaders;
   timeoutMs: number;
-  /** bytes; enforced while streaming a body without Content-Length */
+  /** bytes: a larger Content-Length is 413 before forwarding; a body without one is cut when it grows past it */
   maxBody?: number;
   /** renders a gateway error while the response has not started */
   fail: (err: OAuthError) => void;
@@ -62,6 +62,14 @@ export class Forwarder {
   }
 
   forward(req: IncomingMessage, res: ServerResponse, request: ForwardRequest): void {
+    const limit = request.maxBody;
+    const declared = req.headers['content-length'];
+    if (limit !== undefined && declared !== undefined && Number(declared) > limit) {
+      // Refused before the upstream hears of it; the body is never read, so the connection closes after the answer.
+      res.shouldKeepAlive = false;
+      request.fail(payloadTooLarge(limit));
+      return;
+    }
     let timedOut = false;
     let tooLarge = false;
     let settled = false;
@@ -125,8 +133,7 @@ export class Forwarder {
       proxyReq.end();
       return;
     }
-    const limit = request.maxBody;
-    if (limit !== undefined && req.headers['content-length'] === undefined) {
+    if (limit !== undefined && declared === undefined) {
       let seen = 0;
       req.on('data', (chunk: Buffer) => {
         seen += chunk.length;

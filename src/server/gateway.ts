@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CredentialRejected } from '../auth/authenticate.js';
 import type { Identity } from '../auth/identity.js';
 import { addCorsHeaders, answerPreflight, corsPolicy, isPreflight, type CorsPolicy } from '../cors/cors.js';
-import { invalidRequest, notFound, payloadTooLarge, type OAuthError } from '../errors/oauth-error.js';
+import { invalidRequest, notFound, type OAuthError } from '../errors/oauth-error.js';
 import { renderError } from '../errors/render-error.js';
 import { issuerEndpoint } from '../issuer/issuer-paths.js';
 import { decide, type Decision, type Destination } from '../pipeline/decide.js';
@@ -205,11 +205,6 @@ function forward(
   if (!forwarder || upstreamName === undefined) {
     log.reason = 'no_upstream';
     return sendError(res, runtime, undefined, log);
-  }
-  const declared = req.headers['content-length'];
-  if (route.maxBody !== undefined && declared !== undefined && Number(declared) > route.maxBody) {
-    res.shouldKeepAlive = false;
-    return sendError(res, runtime, payloadTooLarge(route.maxBody), log);
   }
   const { config } = runtime.compiled;
   forwarder.forward(req, res, {

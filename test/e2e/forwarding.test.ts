@@ -276,7 +276,7 @@ describe('bodies', () => {
       gw.url,
       'POST',
       '/api/upload/x',
-      ['Authorization', `Bearer ${posToken}`],
+      ['Authorization', `Bearer ${posToken}`, 'Content-Length', '2048'],
       Buffer.alloc(2048, 1),
     );
     expect(res.status).toBe(413);

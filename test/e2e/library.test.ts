@@ -42,6 +42,13 @@ function config(upstreamUrl: string) {
     routes: [
       { path: '/api/menu/**', upstream: 'backend', scopes: { read: ['menu:read'], write: ['menu:write'] } },
       { path: '/api/orgs/:org/**', upstream: 'backend', tenant_param: 'org', scopes: { read: ['orders:read'] } },
+      {
+        path: '/proxied/upload/**',
+        upstream: 'backend',
+        strip_prefix: '/proxied',
+        max_body: '1kb',
+        scopes: ['menu:read'],
+      },
       { path: '/proxied/**', upstream: 'backend', strip_prefix: '/proxied', scopes: { read: ['menu:read'] } },
       { path: '/health', upstream: 'backend', auth: 'none' as const },
     ],
@@ -141,6 +148,21 @@ describe('scopegate() as Express middleware', () => {
     const denied = await send(base, 'GET', '/proxied/items');
     expect(denied.status).toBe(401);
     expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('forward: true refuses a declared body over max_body with 413 before forwarding', async () => {
+    upstream.requests.length = 0;
+    const res = await send(
+      base,
+      'POST',
+      '/proxied/upload/x',
+      ['X-Api-Key', KEY, 'Content-Length', '2048'],
+      Buffer.alloc(2048, 1),
+    );
+    expect(res.status).toBe(413);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(res.json().error).toBe('invalid_request');
+    expect(upstream.requests).toHaveLength(0);
   });
 
   it('a bad config object throws ConfigError naming the key', () => {
