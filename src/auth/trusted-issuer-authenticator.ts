@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWSHeaderParameters } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { TrustedIssuerConfig } from '../config/schema.js';
-import { invalidToken, OAuthError, temporarilyUnavailable } from '../errors/oauth-error.js';
+import { invalidToken, temporarilyUnavailable } from '../errors/oauth-error.js';
+import { joseErrorToOAuth } from './jose-errors.js';
 import type { BearerAuthenticator, JwtPeek } from './bearer-authenticator.js';
 import type { Identity } from './identity.js';
 import { JwksCache, JwksUnavailableError, type JwksCacheOptions, type JwksCacheStats } from './jwks-cache.js';
@@ -137,7 +138,7 @@ export class TrustedIssuerAuthenticator implements BearerAuthenticator {
       if (err instanceof JwksUnavailableError) {
         throw temporarilyUnavailable("the token issuer's keys cannot be loaded right now", 'jwks_unavailable');
       }
-      throw mapJoseError(err);
+      throw joseErrorToOAuth(err);
     }
 
     let lastError: unknown;
@@ -158,7 +159,7 @@ export class TrustedIssuerAuthenticator implements BearerAuthenticator {
         if (!(err instanceof errors.JWSSignatureVerificationFailed)) break;
       }
     }
-    throw mapJoseError(lastError);
+    throw joseErrorToOAuth(lastError);
   }
 
   private checkPayload(payload: JWTPayload): void {
@@ -194,34 +195,4 @@ function toIdentity(payload: JWTPayload, config: TrustedIssuerConfig): Identity 
     ...(typeof iat === 'number' ? { issuedAt: iat * 1000 } : {}),
     expiresAt: (payload.exp as number) * 1000,
   });
-}
-
-/** jose's error codes -> 401 with a reason for logs and metrics. Anything unexpected is still a 401, never a grant. */
-function mapJoseError(err: unknown): OAuthError {
-  if (err instanceof OAuthError) return err;
-  if (err instanceof errors.JWTExpired) return invalidToken('the token has expired', 'token_expired');
-  if (err instanceof errors.JWTClaimValidationFailed) {
-    switch (err.claim) {
-      case 'aud':
-        return invalidToken('the token is not meant for this API', 'wrong_audience');
-      case 'iss':
-        return invalidToken('the token issuer is not accepted', 'wrong_issuer');
-      case 'nbf':
-        return invalidToken('the token is not valid yet', 'token_not_yet_valid');
-      default:
-        return invalidToken(`the token claim "${err.claim}" is invalid`, 'invalid_claims');
-    }
-  }
-  if (err instanceof errors.JWSSignatureVerificationFailed)
-    return invalidToken('the token signature is invalid', 'bad_signature');
-  if (err instanceof errors.JWKSNoMatchingKey)
-    return invalidToken('no key of the issuer matches the token', 'unknown_kid');
-  if (err instanceof errors.JOSEAlgNotAllowed)
-    return invalidToken('the token algorithm is not allowed', 'algorithm_not_allowed');
-  if (err instanceof errors.JOSENotSupported)
-    return invalidToken('the token uses an unsupported feature', 'unsupported_token');
-  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) {
-    return invalidToken('the token is malformed', 'malformed_token');
-  }
-  return invalidToken('the token cannot be verified', 'invalid_token');
 }

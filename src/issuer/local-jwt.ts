@@ -3,9 +3,10 @@
  * the local key set by `kid` (never from the token: `jwk`, `jku`, `x5u`, `x5c` are ignored), and the algorithm
  * allowed is that key's own, so neither `none` nor HMAC keyed with a public key can pass.
  */
-import { errors, jwtVerify, type JWTPayload } from 'jose';
+import { jwtVerify, type JWTPayload } from 'jose';
 import type { IssuerConfig } from '../config/schema.js';
-import { invalidToken, type OAuthError } from '../errors/oauth-error.js';
+import { joseErrorToOAuth } from '../auth/jose-errors.js';
+import { invalidToken } from '../errors/oauth-error.js';
 import type { KeySet } from './keys.js';
 
 /** RFC 9068 2.2 plus our own: what a local access token must carry. */
@@ -42,7 +43,7 @@ export async function verifyLocalJwt(
       requiredClaims: [...REQUIRED_CLAIMS],
     }));
   } catch (err) {
-    throw joseToOAuth(err);
+    throw joseErrorToOAuth(err);
   }
   if (
     typeof payload.jti !== 'string' ||
@@ -54,27 +55,4 @@ export async function verifyLocalJwt(
     throw invalidToken('token lacks required claims', 'missing_claims');
   }
   return payload as LocalClaims;
-}
-
-/** jose's error codes -> invalid_token with a reason for logs and metrics. */
-export function joseToOAuth(err: unknown): OAuthError {
-  if (err instanceof errors.JWTExpired) return invalidToken('token expired', 'token_expired');
-  if (err instanceof errors.JWTClaimValidationFailed) {
-    switch (err.claim) {
-      case 'aud':
-        return invalidToken('token audience is not accepted', 'wrong_audience');
-      case 'iss':
-        return invalidToken('token issuer is not accepted', 'wrong_issuer');
-      case 'typ':
-        return invalidToken('not an access token (typ must be at+jwt)', 'wrong_type');
-      case 'nbf':
-        return invalidToken('token is not valid yet', 'token_not_yet_valid');
-      default:
-        return invalidToken('token claims are invalid', 'invalid_claims');
-    }
-  }
-  if (err instanceof errors.JOSEAlgNotAllowed) return invalidToken('token algorithm is not allowed', 'alg_not_allowed');
-  if (err instanceof errors.JWSSignatureVerificationFailed)
-    return invalidToken('token signature is invalid', 'bad_signature');
-  return invalidToken('token is malformed', 'malformed_token');
 }

@@ -35,7 +35,7 @@ interface Verified {
 /** The `iat`/`exp`/`nbf` and lifetime rules (SPEC.md 3): 30 s leeway, and no longer than `access_token_ttl`. */
 export function checkTokenTimes(claims: LocalClaims, issuer: IssuerConfig, now: number): void {
   const nowS = now / 1000;
-  if (claims.exp <= nowS - CLOCK_TOLERANCE_S) throw invalidToken('token expired', 'token_expired');
+  if (claims.exp <= nowS - CLOCK_TOLERANCE_S) throw invalidToken('the token has expired', 'token_expired');
   if (typeof claims.nbf === 'number' && claims.nbf > nowS + CLOCK_TOLERANCE_S) {
     throw invalidToken('token is not valid yet', 'token_not_yet_valid');
   }

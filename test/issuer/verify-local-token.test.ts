@@ -131,7 +131,7 @@ describe('LocalTokenAuthenticator', () => {
     const pem = await exportSPKI(publicKey);
     const jwkJson = JSON.stringify(f.deps.keys.jwks.keys[0]);
     for (const secret of [pem, jwkJson]) {
-      await rejects(await craft({}, { alg: 'HS256' }, new TextEncoder().encode(secret)), 'alg_not_allowed');
+      await rejects(await craft({}, { alg: 'HS256' }, new TextEncoder().encode(secret)), 'algorithm_not_allowed');
     }
   });
 
