@@ -21,17 +21,33 @@ function pathOf(url: string): string {
   }
 }
 
+/** URL paths derived from one config version: parsed once per load, not per request (this runs on every request). */
+const derivedPaths = new WeakMap<CompiledConfig, { resourceMetadata: string; issuer: string }>();
+
+function pathsOf(compiled: CompiledConfig): { resourceMetadata: string; issuer: string } {
+  let paths = derivedPaths.get(compiled);
+  if (!paths) {
+    paths = {
+      resourceMetadata: pathOf(compiled.resourceMetadataUrl),
+      issuer: pathOf(compiled.config.issuer?.issuer ?? ''),
+    };
+    derivedPaths.set(compiled, paths);
+  }
+  return paths;
+}
+
 /** The endpoint a path names, or undefined when it is not the issuer's. */
 export function issuerEndpoint(compiled: CompiledConfig, path: string): IssuerEndpoint | undefined {
+  const paths = pathsOf(compiled);
   // RFC 9728 3.1: the metadata of the resource at publicUrl; served even without a local issuer.
-  if (path === PR_METADATA_PATH || path === pathOf(compiled.resourceMetadataUrl)) return 'protected_resource';
+  if (path === PR_METADATA_PATH || path === paths.resourceMetadata) return 'protected_resource';
   const issuer = compiled.config.issuer;
   if (!issuer) return undefined;
   if (issuer.token_paths.includes(path)) return 'token';
   if (path === REVOCATION_PATH) return 'revocation';
   if (path === JWKS_PATH) return 'jwks';
   // RFC 8414 3.1 puts the well-known segment before an issuer's path; OpenID Connect Discovery 1.0 4 after it.
-  const issuerPath = pathOf(issuer.issuer);
+  const issuerPath = paths.issuer;
   if (path === AS_METADATA_PATH || path === OIDC_METADATA_PATH) return 'authorization_server';
   if (issuerPath !== '' && (path === AS_METADATA_PATH + issuerPath || path === issuerPath + OIDC_METADATA_PATH)) {
     return 'authorization_server';

@@ -25,18 +25,7 @@ interface ClientRow {
   not_before: number | null;
 }
 
-interface RefreshParams {
-  hash: string;
-  family_id: string;
-  client_id: string;
-  scopes: string;
-  tenant: string | null;
-  issued_at: number;
-  expires_at: number;
-  used_at: number | null;
-  revoked: number;
-}
-
+/** A refresh_tokens row, as read and as bound when written. */
 interface RefreshRow {
   hash: string;
   family_id: string;
@@ -103,7 +92,7 @@ function statements(db: Database.Database) {
       'SELECT 1 AS one FROM revoked_tokens WHERE jti = ? AND expires_at >= ?',
     ),
     // A token saved into a family that is already revoked (a refresh racing a replay elsewhere) is born revoked.
-    saveRefresh: db.prepare<[RefreshParams]>(
+    saveRefresh: db.prepare<[RefreshRow]>(
       `INSERT OR REPLACE INTO refresh_tokens
          (hash, family_id, client_id, scopes, tenant, issued_at, expires_at, used_at, revoked)
        VALUES (@hash, @family_id, @client_id, @scopes, @tenant, @issued_at, @expires_at, @used_at,
