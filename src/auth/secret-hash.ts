@@ -21,10 +21,6 @@ export async function hashSecret(secret: string, params = DEFAULTS): Promise<str
 
 const FORMAT = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
 
-export function isSecretHash(text: string): boolean {
-  return FORMAT.test(text);
-}
-
 /** Constant-time check of a secret against a `hashSecret` hash; false for a malformed hash. */
 export async function verifySecretHash(secret: string, stored: string): Promise<boolean> {
   const m = FORMAT.exec(stored);

@@ -82,6 +82,3 @@ export const gatewayTimeout = () =>
 
 export const temporarilyUnavailable = (description: string, reason = 'unavailable') =>
   new OAuthError(503, 'temporarily_unavailable', description, 'none', { reason });
-
-export const serverError = () =>
-  new OAuthError(500, 'server_error', 'the gateway could not process the request', 'none', { reason: 'internal' });
