@@ -18,6 +18,8 @@ export function send(
   path: string,
   headers: string[] = [],
   body?: string | Buffer,
+  /** send from this local address (another loopback address stands for another client) on a fresh connection */
+  localAddress?: string,
 ): Promise<RawResponse> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
@@ -25,7 +27,8 @@ export function send(
     const all = headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'host')
       ? headers
       : ['Host', url.host, ...headers];
-    const req = request({ host: url.hostname, port: url.port, method, path, headers: all }, (res) => {
+    const from = localAddress === undefined ? {} : { localAddress, agent: false as const };
+    const req = request({ host: url.hostname, port: url.port, method, path, headers: all, ...from }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

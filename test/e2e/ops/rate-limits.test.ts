@@ -4,11 +4,10 @@
  * simulated by binding the client side to other loopback addresses (127.0.0.x). The failed-auth windows are an hour
  * long, so a test cannot straddle a window boundary.
  */
-import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../../src/auth/secret-hash.js';
 import { SECRETS, standardConfig } from '../../helpers/fixtures.js';
-import type { RawResponse } from '../../helpers/http.js';
+import { send, type RawResponse } from '../../helpers/http.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../../helpers/recording-upstream.js';
 import { startTestGateway, type TestGateway } from '../../helpers/test-gateway.js';
 
@@ -53,27 +52,7 @@ function from(
   headers: Record<string, string> = {},
   body?: string,
 ): Promise<RawResponse> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: url.hostname, port: url.port, method, path, headers, localAddress: address, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({
-            status: res.statusCode!,
-            headers: res.headers,
-            body: text,
-            json: () => JSON.parse(text) as Record<string, unknown>,
-          });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  return send(base, method, path, Object.entries(headers).flat(), body, address);
 }
 
 const secretOf = (id: string, secret: string) => ({ 'X-Client-Id': id, 'X-Client-Secret': secret });
