@@ -11,7 +11,7 @@ import express from 'express';
 import { methodNotAllowed } from '../errors/oauth-error.js';
 import { renderError } from '../errors/render-error.js';
 import type { IssuerDeps } from './issuer-deps.js';
-import { issuerEndpoint, type IssuerEndpoint } from './issuer-paths.js';
+import { servedEndpoint, type IssuerEndpoint } from './issuer-paths.js';
 import { authorizationServerMetadata, protectedResourceMetadata } from './metadata.js';
 import { handleRevocationRequest } from './revocation-endpoint.js';
 import { handleTokenRequest, type TokenOutcome } from './token-endpoint.js';
@@ -33,7 +33,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 const POST_ONLY: readonly IssuerEndpoint[] = ['token', 'revocation'];
 
-export function createIssuerApp(deps: IssuerDeps): express.Express {
+/**
+ * The issuer's endpoints, plus the RFC 9728 protected-resource metadata every Bearer challenge names. Without
+ * signing keys (no `issuer` section) only that metadata document is served: it describes the resource, not an issuer.
+ */
+export function createIssuerApp(deps: Omit<IssuerDeps, 'keys'> & { keys?: IssuerDeps['keys'] }): express.Express {
+  const withKeys = deps.keys ? (deps as IssuerDeps) : undefined;
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -42,7 +47,7 @@ export function createIssuerApp(deps: IssuerDeps): express.Express {
 
   app.use((req, res, next) => {
     const compiled = deps.compiled();
-    const endpoint = issuerEndpoint(compiled, req.path);
+    const endpoint = servedEndpoint(compiled, req.path, withKeys !== undefined);
     if (!endpoint) return next();
     const realm = compiled.config.server.realm;
     const outcome: TokenOutcome = {};
@@ -64,11 +69,14 @@ export function createIssuerApp(deps: IssuerDeps): express.Express {
 
     switch (endpoint) {
       case 'token':
-        return void handleTokenRequest(deps, req, outcome).then((body) => sendJson(res, 200, body, NO_STORE), fail);
+        return void handleTokenRequest(withKeys!, req, outcome).then(
+          (body) => sendJson(res, 200, body, NO_STORE),
+          fail,
+        );
       case 'revocation':
-        return void handleRevocationRequest(deps, req, outcome).then(() => sendJson(res, 200, {}, NO_STORE), fail);
+        return void handleRevocationRequest(withKeys!, req, outcome).then(() => sendJson(res, 200, {}, NO_STORE), fail);
       case 'jwks':
-        return sendJson(res, 200, deps.keys.jwks, PUBLIC_DOC);
+        return sendJson(res, 200, withKeys!.keys.jwks, PUBLIC_DOC);
       case 'authorization_server':
         return sendJson(res, 200, authorizationServerMetadata(compiled, compiled.config.issuer!), PUBLIC_DOC);
       case 'protected_resource':

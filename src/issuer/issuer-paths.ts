@@ -55,6 +55,15 @@ export function issuerEndpoint(compiled: CompiledConfig, path: string): IssuerEn
   return undefined;
 }
 
+/**
+ * The endpoint served for `path`: without signing keys (no `issuer` section) only the protected-resource metadata,
+ * which describes the resource and is named by every Bearer challenge.
+ */
+export function servedEndpoint(compiled: CompiledConfig, path: string, hasKeys: boolean): IssuerEndpoint | undefined {
+  const endpoint = issuerEndpoint(compiled, path);
+  return endpoint === 'protected_resource' || hasKeys ? endpoint : undefined;
+}
+
 /** True when the standalone gateway should hand a request for `path` (no query) to the issuer app. */
 export function isIssuerPath(compiled: CompiledConfig, path: string): boolean {
   return issuerEndpoint(compiled, path) !== undefined;

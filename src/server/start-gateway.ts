@@ -7,7 +7,7 @@ import { loadConfigFile } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { createAdminApp } from '../admin/admin-app.js';
 import { createIssuerApp } from '../issuer/create-issuer-app.js';
-import { issuerEndpoint } from '../issuer/issuer-paths.js';
+import { servedEndpoint } from '../issuer/issuer-paths.js';
 import { loadKeys, type KeySet } from '../issuer/keys.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { ClientRateLimiter } from '../ratelimit/client-rate-limiter.js';
@@ -133,22 +133,20 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         logger.error({ err: err instanceof Error ? err.message : 'unknown error' }, 'failed-auth counter unavailable');
       });
     };
-    const issuerApp =
-      keys &&
-      createIssuerApp({
-        compiled: () => runtime.compiled,
-        store,
-        keys,
-        clientSecrets: services.clientSecrets,
-        clientStates: services.clientStates,
-        now,
-        onFailedClientAuth: countFailure,
-      });
+    const issuerApp = createIssuerApp({
+      compiled: () => runtime.compiled,
+      store,
+      keys,
+      clientSecrets: services.clientSecrets,
+      clientStates: services.clientStates,
+      now,
+      onFailedClientAuth: countFailure,
+    });
     const before: GatewayHooks['before'] = (req, res, rt) => {
       const taken = options.hooks?.before?.(req, res, rt);
       if (taken) return taken;
-      const endpoint = issuerApp ? issuerEndpoint(rt.compiled, (req.url ?? '/').split('?', 1)[0]!) : undefined;
-      if (!endpoint || !issuerApp) return false;
+      const endpoint = servedEndpoint(rt.compiled, (req.url ?? '/').split('?', 1)[0]!, keys !== undefined);
+      if (!endpoint) return false;
       issuerApp(req, res);
       return `issuer:${endpoint}`;
     };
