@@ -155,14 +155,22 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       options.hooks?.onFinished?.(log, rt);
     };
     server = createServer(
-      { headersTimeout: 10_000, requestTimeout: 120_000, keepAliveTimeout: 5_000 },
+      // Node enforces headersTimeout/requestTimeout only when it checks connections (default every 30 s): check
+      // every second, so a client trickling its headers is cut after ~10 s, not ~30.
+      { headersTimeout: 10_000, requestTimeout: 120_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
       createRequestHandler(current, logger, { before, onFinished }, limits),
     );
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      // Malformed HTTP (smuggling attempts, oversized headers): a bare 400/431, never a crash.
+      // Malformed HTTP (smuggling attempts, oversized headers) or a client too slow to send its request: a bare
+      // 400/431/408, never a crash.
       logger.debug({ code: err.code }, 'client error');
       if (socket.writable && !socket.destroyed) {
-        const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+        const status =
+          err.code === 'HPE_HEADER_OVERFLOW'
+            ? '431 Request Header Fields Too Large'
+            : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+              ? '408 Request Timeout'
+              : '400 Bad Request';
         socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       } else socket.destroy();
     });

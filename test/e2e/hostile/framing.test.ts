@@ -194,6 +194,20 @@ describe('slow and vanishing clients', () => {
     expect(h.upstream.requests.map((r) => r.url)).not.toContain('/public/slow');
   });
 
+  it('a client that never finishes its headers gets 408 and its connection closed after headersTimeout (10 s)', async () => {
+    const url = new URL(h.gw.url);
+    const socket = connect(Number(url.port), url.hostname);
+    socket.write('GET /api/public/x HTTP/1.1\r\nHost: x\r\n'); // no final CRLF: the headers never end
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    const started = Date.now();
+    await new Promise((resolve) => socket.on('close', resolve));
+    expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    // Node only enforces headersTimeout when it checks connections (30 s by default; the gateway checks every second)
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expectNothingForwarded(h);
+  }, 30_000);
+
   it('a client that vanishes mid-body: logged as client_closed, the gateway stays up', async () => {
     const socket = connect(Number(new URL(h.gw.url).port), '127.0.0.1');
     socket.on('error', () => undefined);
