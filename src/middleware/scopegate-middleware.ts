@@ -7,7 +7,7 @@ import { loadConfigFile } from '../config/load-config.js';
 import { parseConfigObject } from '../config/parse-config-object.js';
 import type { GatewayConfigInput } from '../config/schema.js';
 import type { ChallengeContext } from '../errors/render-error.js';
-import { loadKeys } from '../issuer/keys.js';
+import { KeyRing } from '../issuer/key-ring.js';
 import { decide } from '../pipeline/decide.js';
 import { upstreamHeaders } from '../proxy/upstream-headers.js';
 import { buildRuntime, type Runtime } from '../server/runtime.js';
@@ -61,7 +61,7 @@ export function scopegate(config: GatewayConfigInput | string, options: Scopegat
 
   const ready = (async () => {
     store = options.store ?? (await openStore(parsed.store, baseDir));
-    const keys = parsed.issuer ? await loadKeys(resolve(baseDir, parsed.issuer.keys)) : undefined;
+    const keys = parsed.issuer ? (await KeyRing.open(resolve(baseDir, parsed.issuer.keys))).ring : undefined;
     runtime = buildRuntime(
       compiled,
       {

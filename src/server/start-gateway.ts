@@ -8,7 +8,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import { createAdminApp } from '../admin/admin-app.js';
 import { createIssuerApp } from '../issuer/create-issuer-app.js';
 import { servedEndpoint } from '../issuer/issuer-paths.js';
-import { loadKeys, type KeySet } from '../issuer/keys.js';
+import { KeyRing, type KeyReloadEvent } from '../issuer/key-ring.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { ClientRateLimiter } from '../ratelimit/client-rate-limiter.js';
 import { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
@@ -98,6 +98,22 @@ function drain(server: Server, timeoutMs: number): Promise<void> {
   });
 }
 
+/** The issuer's key folder as a KeyRing whose reloads are logged (kids only: they are public). */
+async function openKeyRing(dir: string, logger: Logger): Promise<KeyRing> {
+  const onReload = (e: KeyReloadEvent) => {
+    if (!e.ok) {
+      logger.error({ reason: e.reason, err: e.error }, 'issuer key reload failed; keeping the previous keys');
+      return;
+    }
+    const fields = { reason: e.reason, keys: e.keys, signing_kid: e.signingKid, added: e.added, removed: e.removed };
+    logger.info(fields, 'issuer keys reloaded');
+    if (e.skipped.length > 0) logger.warn({ skipped: e.skipped }, 'too many key files; the oldest are ignored');
+  };
+  const { ring, skipped } = await KeyRing.open(dir, { onReload });
+  if (skipped.length > 0) logger.warn({ skipped }, 'too many key files; the oldest are ignored');
+  return ring;
+}
+
 /** Starts the standalone gateway: public listener (node:http) and, when configured, the admin listener. */
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
@@ -111,8 +127,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   let server: Server | undefined;
   let adminServer: Server | undefined;
   try {
-    let keys: KeySet | undefined;
-    if (config.issuer) keys = await loadKeys(resolve(baseDir, config.issuer.keys));
+    let keys: KeyRing | undefined;
+    if (config.issuer) keys = await openKeyRing(resolve(baseDir, config.issuer.keys), logger);
     const now = Date.now;
     let runtime: Runtime;
     const current = () => runtime;
@@ -206,6 +222,10 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         const previous = runtime;
         runtime = buildRuntime(nextCompiled, services);
         services.clientSecrets.forget();
+        // SIGHUP and a config change also re-read the key folder: a key added there signs from now on.
+        if (keys && nextCompiled.config.issuer && nextCompiled.config.issuer.keys === config.issuer?.keys) {
+          await keys.reload('config_reload');
+        }
         limits.clients.retain(nextCompiled.clients);
         metrics.retire(previous);
         // Requests in flight keep the old runtime; close its resources once they had time to finish.
