@@ -9,6 +9,7 @@ import type { GatewayConfigInput } from '../config/schema.js';
 import type { ChallengeContext } from '../errors/render-error.js';
 import { KeyRing } from '../issuer/key-ring.js';
 import { decide } from '../pipeline/decide.js';
+import { clientAddress } from '../proxy/client-address.js';
 import { upstreamHeaders } from '../proxy/upstream-headers.js';
 import { buildRuntime, type Runtime } from '../server/runtime.js';
 import { ClientStateCache } from '../store/client-state-cache.js';
@@ -100,10 +101,10 @@ export function scopegate(config: GatewayConfigInput | string, options: Scopegat
           headers: upstreamHeaders(req.rawHeaders, {
             identity: decision.kind === 'allow' ? decision.identity : undefined,
             tenant: decision.kind === 'allow' ? decision.tenant : undefined,
-            remoteAddress: req.socket.remoteAddress,
+            forwardedFor: clientAddress(req.socket.remoteAddress, req.rawHeaders, rt.compiled.trustedProxies)
+              .forwardedFor,
             proto: req.protocol === 'https' ? 'https' : 'http',
             host: req.headers.host,
-            trustForwardedFor: rt.compiled.config.server.trust_forwarded_for,
           }),
           timeoutMs: rt.compiled.config.upstreams[destination.route.upstream!]!.timeout,
           maxBody: destination.route.maxBody,
