@@ -5,10 +5,14 @@
  * forged kids costs one folder read per cool-down), at most `maxKeys` keys. After every successful read the newest
  * file signs and the JWKS serves every key read; a failed read keeps the previous keys.
  */
+import { readdirSync } from 'node:fs';
 import type { JWK } from 'jose';
 import { MAX_KEYS, readKeyFolder, type KeySet, type SigningKey } from './keys.js';
 
 export const KEY_RELOAD_COOLDOWN_MS = 5_000;
+
+/** How often `refreshIfChanged` may list the folder. */
+const FOLDER_CHECK_MS = 1_000;
 
 export interface KeyReloadEvent {
   reason: string;
@@ -33,17 +37,20 @@ export interface KeyRingOptions {
 export class KeyRing implements KeySet {
   private current: KeySet;
   private files: string[];
+  private skipped: string[];
+  private lastFolderCheck = Number.NEGATIVE_INFINITY;
   private inFlight: Promise<boolean> | undefined;
   private queued: Promise<boolean> | undefined;
-  private lastKidReload = Number.NEGATIVE_INFINITY;
+  private lastTriggered = Number.NEGATIVE_INFINITY;
 
   private constructor(
     readonly dir: string,
-    loaded: { set: KeySet; files: string[] },
+    loaded: { set: KeySet; files: string[]; skipped: string[] },
     private readonly options: KeyRingOptions,
   ) {
     this.current = loaded.set;
     this.files = loaded.files;
+    this.skipped = loaded.skipped;
   }
 
   /** Reads the folder (generating a first key when it is empty), as at start. */
@@ -85,10 +92,36 @@ export class KeyRing implements KeySet {
       return this.verify.has(kid);
     }
     const now = (this.options.now ?? Date.now)();
-    if (now - this.lastKidReload < (this.options.cooldownMs ?? KEY_RELOAD_COOLDOWN_MS)) return false;
-    this.lastKidReload = now;
+    if (now - this.lastTriggered < (this.options.cooldownMs ?? KEY_RELOAD_COOLDOWN_MS)) return false;
+    this.lastTriggered = now;
     await this.start('unknown_kid');
     return this.verify.has(kid);
+  }
+
+  /**
+   * Before serving the JWKS: when the folder's file names differ from the ones read (listed at most once a second),
+   * read it (within the same cool-down as unknown kids), so an instance that met no new token still publishes a key
+   * another instance signs with.
+   */
+  async refreshIfChanged(): Promise<void> {
+    const now = (this.options.now ?? Date.now)();
+    if (this.inFlight) {
+      await this.inFlight;
+      return;
+    }
+    if (now - this.lastFolderCheck < FOLDER_CHECK_MS) return;
+    this.lastFolderCheck = now;
+    let names: string[];
+    try {
+      names = readdirSync(this.dir).filter((f) => f.endsWith('.json'));
+    } catch {
+      return;
+    }
+    const known = new Set([...this.files, ...this.skipped]);
+    if (names.length === known.size && names.every((n) => known.has(n))) return;
+    if (now - this.lastTriggered < (this.options.cooldownMs ?? KEY_RELOAD_COOLDOWN_MS)) return;
+    this.lastTriggered = now;
+    await this.start('folder_changed');
   }
 
   private start(reason: string): Promise<boolean> {
@@ -105,6 +138,7 @@ export class KeyRing implements KeySet {
       const loaded = await readKeyFolder(this.dir, { generate: false, maxKeys: this.options.maxKeys ?? MAX_KEYS });
       this.current = loaded.set;
       this.files = loaded.files;
+      this.skipped = loaded.skipped;
       const after = [...this.verify.keys()];
       this.options.onReload?.({
         reason,

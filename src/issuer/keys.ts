@@ -23,6 +23,8 @@ export interface KeySet {
    * resolves true when the kid is known afterwards.
    */
   refreshForKid?(kid: string): Promise<boolean>;
+  /** Asked before the JWKS is served: may re-read the keys when the folder changed (bounded, see KeyRing). */
+  refreshIfChanged?(): Promise<void>;
 }
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];

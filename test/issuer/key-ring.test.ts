@@ -66,6 +66,21 @@ describe('KeyRing', () => {
     expect(t.events.map((e) => e.reason)).toEqual(['a', 'b']);
   });
 
+  it('refreshIfChanged lists the folder at most once a second and reads it only when its file names changed', async () => {
+    const t = await ring();
+    await t.ring.refreshIfChanged();
+    expect(t.events).toHaveLength(0);
+    const kid = await t.add('2000000000-next.json');
+    await t.ring.refreshIfChanged(); // listed less than a second ago
+    expect(t.ring.verify.has(kid)).toBe(false);
+    t.advance(1_000);
+    await t.ring.refreshIfChanged();
+    expect(t.events).toMatchObject([{ reason: 'folder_changed', added: [kid] }]);
+    t.advance(1_000);
+    await t.ring.refreshIfChanged();
+    expect(t.events).toHaveLength(1);
+  });
+
   it('never holds more than maxKeys keys: the newest verify, the oldest are skipped', async () => {
     const t = await ring({ maxKeys: 3 });
     const kids = [];

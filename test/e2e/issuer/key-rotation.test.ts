@@ -94,6 +94,21 @@ describe('a key rotated on one instance', () => {
   });
 });
 
+describe('the JWKS of an instance that met no token with the new key', () => {
+  it('serves a key added to the folder (the folder is listed before the JWKS is served)', async () => {
+    const d = await startTestGateway(yaml);
+    try {
+      const added = await addKey(`${Math.floor(Date.now() / 1000) + 2}-fourth.json`);
+      expect(d.services.keys!.verify.has(added.kid!)).toBe(false);
+      const after = (await send(d.url, 'GET', '/.well-known/jwks.json')).json() as { keys: JWK[] };
+      expect(after.keys.map((k) => k.kid)).toContain(added.kid);
+      expect(reloadsOf(d, 'folder_changed')).toHaveLength(1);
+    } finally {
+      await d.close();
+    }
+  });
+});
+
 describe('tokens with unknown kids', () => {
   it('a flood of forged kids reads the folder once per cool-down and is refused', async () => {
     const c = await startTestGateway(yaml);
