@@ -107,8 +107,9 @@ function drain(server: Server, timeoutMs: number): Promise<void> {
 }
 
 /** The issuer's key folder as a KeyRing whose reloads are logged (kids only: they are public). */
-async function openKeyRing(dir: string, logger: Logger): Promise<KeyRing> {
+async function openKeyRing(dir: string, logger: Logger, metrics: GatewayMetrics): Promise<KeyRing> {
   const onReload = (e: KeyReloadEvent) => {
+    metrics.fileReloaded('issuer_keys', e.reason, e.ok);
     if (!e.ok) {
       logger.error({ reason: e.reason, err: e.error }, 'issuer key reload failed; keeping the previous keys');
       return;
@@ -134,8 +135,13 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const store = await openStore(config.store, baseDir);
   let server: Server | undefined;
   let adminServer: Server | undefined;
+  let runtime: Runtime;
+  const current = () => runtime;
+  const metrics = new GatewayMetrics(current);
   const tls = config.server.tls
-    ? new TlsFiles(resolve(baseDir, config.server.tls.cert), resolve(baseDir, config.server.tls.key), logger)
+    ? new TlsFiles(resolve(baseDir, config.server.tls.cert), resolve(baseDir, config.server.tls.key), logger, (r, ok) =>
+        metrics.fileReloaded('tls', r, ok),
+      )
     : undefined;
   try {
     /** node:http, or node:https with the TLS pair read now (a bad pair fails the start with its file name) */
@@ -149,10 +155,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       return https;
     };
     let keys: KeyRing | undefined;
-    if (config.issuer) keys = await openKeyRing(resolve(baseDir, config.issuer.keys), logger);
+    if (config.issuer) keys = await openKeyRing(resolve(baseDir, config.issuer.keys), logger, metrics);
     const now = Date.now;
-    let runtime: Runtime;
-    const current = () => runtime;
     const failedAuth = new FailedAuthLimiter(store, () => runtime.compiled.config.server.failed_auth_limit);
     const services: Services = {
       store,
@@ -163,7 +167,6 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     };
     runtime = buildRuntime(compiled, services);
     const limits: GatewayLimits = { clients: new ClientRateLimiter(), failedAuth, now };
-    const metrics = new GatewayMetrics(current);
 
     const countFailure = (clientId: string | undefined, address: string | undefined) => {
       failedAuth.recordFailure(address, clientId, now()).catch((err: unknown) => {

@@ -39,13 +39,13 @@ export class TlsFiles {
   private readonly servers: HttpsServer[] = [];
   private watchers: FSWatcher[] = [];
   private timer: NodeJS.Timeout | undefined;
-  /** successful re-reads since start */
-  reloads = 0;
 
   constructor(
     readonly certPath: string,
     readonly keyPath: string,
     private readonly logger: Logger,
+    /** told of every re-read (metrics) */
+    private readonly counted: (reason: string, ok: boolean) => void = () => undefined,
   ) {}
 
   /** the pair as it stands now, for a new server */
@@ -64,11 +64,12 @@ export class TlsFiles {
       pair = this.read();
     } catch (err) {
       this.logger.error({ reason, err: (err as Error).message }, 'TLS reload failed; keeping the previous certificate');
+      this.counted(reason, false);
       return false;
     }
     for (const server of this.servers) server.setSecureContext(pair);
-    this.reloads++;
     this.logger.info({ reason }, 'TLS certificate reloaded');
+    this.counted(reason, true);
     return true;
   }
 

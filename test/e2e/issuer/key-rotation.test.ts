@@ -139,6 +139,10 @@ describe('tokens with unknown kids', () => {
       expect(upstream.requests.length).toBe(seen);
       // 40 unknown kids within the 5 s cool-down: exactly one folder read
       expect(reloadsOf(c, 'unknown_kid')).toHaveLength(1);
+      const metrics = await (await fetch(`${c.adminUrl!}/metrics`)).text();
+      expect(metrics).toContain(
+        'scopegate_file_reloads_total{what="issuer_keys",reason="unknown_kid",result="ok"} 1\n',
+      );
     } finally {
       await c.close();
     }

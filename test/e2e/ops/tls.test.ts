@@ -144,6 +144,9 @@ describe.skipIf(!hasOpenssl)('server.tls', () => {
     await gw.reload();
     expect(await served(gw.url)).toBe(third.fingerprint);
     expect(gw.logs.some((l) => l.msg === 'TLS reload failed; keeping the previous certificate')).toBe(true);
+    const metrics = await gw.metrics.metrics();
+    expect(metrics).toMatch(/scopegate_file_reloads_total\{what="tls",reason="config_reload",result="ok"\} [1-9]/);
+    expect(metrics).toMatch(/scopegate_file_reloads_total\{what="tls",reason="config_reload",result="failed"\} [1-9]/);
     expect(gw.rawLogs.join('\n')).not.toContain('PRIVATE KEY');
     expect((await get(`${gw.url}/api/public/x`, third.cert)).status).toBe(200);
   });
