@@ -78,7 +78,8 @@ export class TlsFiles {
     for (const dir of new Set([dirname(this.certPath), dirname(this.keyPath)])) {
       try {
         const watcher = watch(dir, { persistent: false }, (_event, name) => {
-          if (name !== null && !names.has(name)) return;
+          // Kubernetes secret volumes swap a `..data` symlink instead of touching the files themselves
+          if (name !== null && !names.has(name) && !name.startsWith('..')) return;
           clearTimeout(this.timer);
           this.timer = setTimeout(() => this.reload('file_changed'), DEBOUNCE_MS);
         });
