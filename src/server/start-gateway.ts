@@ -123,7 +123,7 @@ async function openKeyRing(dir: string, logger: Logger, metrics: GatewayMetrics)
   return ring;
 }
 
-/** Starts the standalone gateway: public listener (node:http) and, when configured, the admin listener. */
+/** Starts the standalone gateway: public listener and, when configured, the admin listener (node:https with server.tls). */
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
   const configPath = options.configPath ? resolve(options.configPath) : undefined;
