@@ -1,4 +1,6 @@
+import type { BlockList } from 'node:net';
 import { parsePattern, splitPath, type Pattern } from '../routing/route-pattern.js';
+import { trustedProxyList } from './trusted-proxies.js';
 import { methodTable, type ScopeRequirement } from './requirements.js';
 import { AUTH_METHODS, type AuthMethod, type ClientConfig, type GatewayConfig, type RouteConfig } from './schema.js';
 
@@ -37,6 +39,8 @@ export interface CompiledConfig {
   resourceMetadataUrl: string;
   /** credential kinds the config can verify at all */
   configuredAuth: ReadonlySet<AuthMethod>;
+  /** `server.trusted_proxies`; undefined when empty (no forwarded address is believed) */
+  trustedProxies: BlockList | undefined;
 }
 
 const ALL_METHODS_NOT_FORWARDED = new Set(['TRACE', 'CONNECT']);
@@ -89,5 +93,6 @@ export function compileConfig(config: GatewayConfig): CompiledConfig {
     publicUrl,
     resourceMetadataUrl: `${publicUrl}/.well-known/oauth-protected-resource`,
     configuredAuth: configured,
+    trustedProxies: trustedProxyList(config.server.trusted_proxies),
   };
 }

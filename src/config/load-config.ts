@@ -130,6 +130,13 @@ function unionMessage(issue: z.core.$ZodIssue & { code: 'invalid_union' }, branc
   return 'input' in issue ? `expected ${expected}, got ${kindOf(issue.input)}` : `expected ${expected}`;
 }
 
+/** Keys that were replaced: an old config names its successor instead of a bare "unknown key". */
+const RENAMED: Record<string, string> = {
+  'server.trust_forwarded_for':
+    '"trust_forwarded_for" was replaced by "trusted_proxies": list the addresses or CIDR blocks of the proxies ' +
+    'whose X-Forwarded-For names the client (e.g. trusted_proxies: [10.0.0.0/8])',
+};
+
 /**
  * Turns zod issues into one message per problem. zod reports a failed union as "Invalid input"; instead, follow the
  * branch that fits the value best (so `scopes: {GETS: [...]}` says that GETS is unknown), or, where the value fits no
@@ -154,7 +161,10 @@ function flattenIssues(issues: readonly z.core.$ZodIssue[], base: KeyPath = []):
       continue;
     }
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: [...path, key], message: `unknown key "${key}"`, target: 'key' });
+      for (const key of issue.keys) {
+        const renamed = RENAMED[[...path, key].join('.')];
+        out.push({ path: [...path, key], message: renamed ?? `unknown key "${key}"`, target: 'key' });
+      }
       continue;
     }
     if (isMissing(issue) && path.length > 0) {

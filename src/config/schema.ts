@@ -4,6 +4,7 @@
  * security.
  */
 import { z } from 'zod';
+import { parseCidr } from './trusted-proxies.js';
 import { parseDuration, parseRate, parseSize } from './units.js';
 
 const duration = (description: string) =>
@@ -94,10 +95,21 @@ const serverSchema = z.strictObject({
   admin_token: z.string().min(16, 'use at least 16 characters').optional().describe('Bearer token for the admin API'),
   failed_auth_limit: rate('failed credential checks per address and per client id').prefault('20/min'),
   mode: z.enum(['enforce', 'report']).default('enforce').describe('report: log would-be denials and forward anyway'),
-  trust_forwarded_for: z
-    .boolean()
-    .default(false)
-    .describe('append to a client-sent X-Forwarded-For instead of replacing it (only behind a trusted proxy)'),
+  trusted_proxies: z
+    .array(
+      z
+        .string()
+        .refine((text) => parseCidr(text) !== undefined, 'an IP address or CIDR block, e.g. 10.0.0.0/8 or fd00::/8'),
+    )
+    .default([])
+    .describe('load balancers and proxies whose X-Forwarded-For / Forwarded name the client address'),
+  tls: z
+    .strictObject({
+      cert: z.string().min(1).describe('PEM certificate chain file, relative to the config folder'),
+      key: z.string().min(1).describe('PEM private key file, relative to the config folder'),
+    })
+    .optional()
+    .describe('serve HTTPS on both listeners; the files are re-read when they change'),
   cors: z
     .strictObject({
       origins: z.array(z.union([httpUrl, z.literal('*')])).min(1),

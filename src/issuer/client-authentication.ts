@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { clientInactiveReason } from '../auth/client-check.js';
 import type { ClientConfig } from '../config/schema.js';
 import { OAuthError } from '../errors/oauth-error.js';
+import { clientAddress } from '../proxy/client-address.js';
 import { nowOf, type IssuerDeps } from './issuer-deps.js';
 import type { FormParams } from './read-form-body.js';
 import { invalidClient, tokenInvalidRequest } from './token-errors.js';
@@ -101,7 +102,8 @@ export async function authenticateClient(
   req: IncomingMessage,
   params: FormParams,
 ): Promise<{ client: ClientConfig; method: ClientAuthMethod }> {
-  const remote = req.socket?.remoteAddress;
+  // behind server.trusted_proxies, the forwarded client: one load balancer address is not one client
+  const remote = clientAddress(req.socket?.remoteAddress, req.rawHeaders, deps.compiled().trustedProxies).address;
   let credentials: ClientCredentials;
   try {
     credentials = extractClientCredentials(req, params);

@@ -75,8 +75,11 @@ export function createIssuerApp(deps: Omit<IssuerDeps, 'keys'> & { keys?: Issuer
         );
       case 'revocation':
         return void handleRevocationRequest(withKeys!, req, outcome).then(() => sendJson(res, 200, {}, NO_STORE), fail);
-      case 'jwks':
-        return sendJson(res, 200, withKeys!.keys.jwks, PUBLIC_DOC);
+      case 'jwks': {
+        const keys = withKeys!.keys;
+        const refreshed = keys.refreshIfChanged ? keys.refreshIfChanged() : Promise.resolve();
+        return void refreshed.then(() => sendJson(res, 200, keys.jwks, PUBLIC_DOC), fail);
+      }
       case 'authorization_server':
         return sendJson(res, 200, authorizationServerMetadata(compiled, compiled.config.issuer!), PUBLIC_DOC);
       case 'protected_resource':

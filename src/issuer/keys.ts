@@ -18,6 +18,13 @@ export interface KeySet {
   verify: ReadonlyMap<string, { alg: string; key: CryptoKey | Uint8Array }>;
   /** what `/.well-known/jwks.json` serves: public parts only */
   jwks: { keys: JWK[] };
+  /**
+   * Asked when a token names a `kid` this set does not hold: may re-read the keys (bounded, see KeyRing) and
+   * resolves true when the kid is known afterwards.
+   */
+  refreshForKid?(kid: string): Promise<boolean>;
+  /** Asked before the JWKS is served: may re-read the keys when the folder changed (bounded, see KeyRing). */
+  refreshIfChanged?(): Promise<void>;
 }
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
@@ -39,10 +46,36 @@ export class KeyError extends Error {
   override name = 'KeyError';
 }
 
+/** Most keys one folder may hold; the newest are used, the rest are ignored with a warning (bounded memory). */
+export const MAX_KEYS = 32;
+
+export interface KeyFolder {
+  set: KeySet;
+  /** the file names in use, oldest first */
+  files: string[];
+  /** `*.json` files left out because the folder holds more than `maxKeys` */
+  skipped: string[];
+}
+
 /** Loads every `*.json` private JWK in `dir`; generates an ES256 key there when there is none. */
 export async function loadKeys(dir: string): Promise<KeySet> {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return (await readKeyFolder(dir)).set;
+}
+
+/**
+ * Reads the key folder: the newest `maxKeys` files (by name, then mtime) verify, the newest signs. With `generate`
+ * (at start), an empty folder gets a new ES256 key; without it (a reload), an empty folder is an error, so a
+ * mistakenly emptied folder never leaves a running gateway without keys.
+ */
+export async function readKeyFolder(
+  dir: string,
+  options: { generate?: boolean; maxKeys?: number } = {},
+): Promise<KeyFolder> {
+  const generate = options.generate ?? true;
+  const maxKeys = options.maxKeys ?? MAX_KEYS;
+  if (generate) mkdirSync(dir, { recursive: true, mode: 0o700 });
   let files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  if (files.length === 0 && !generate) throw new KeyError(`${dir}: no key files`);
   if (files.length === 0) {
     // Instances sharing the folder may start at once: write aside, then link() to one fixed name, which fails when
     // another instance won the race, so every instance ends up with the same single key.
@@ -58,8 +91,16 @@ export async function loadKeys(dir: string): Promise<KeySet> {
     }
     files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   }
-  const loaded: { mtime: number; name: string; jwk: JWK }[] = [];
-  for (const name of files) {
+  // Newest signs: by file name (keygen names files by creation time), then mtime.
+  const dated = files.map((name) => ({ name, mtime: statSync(join(dir, name)).mtimeMs }));
+  dated.sort((a, b) => a.name.localeCompare(b.name) || a.mtime - b.mtime);
+  const used = dated.slice(-maxKeys);
+  const skipped = dated.slice(0, dated.length - used.length).map((f) => f.name);
+
+  const verify = new Map<string, { alg: string; key: CryptoKey | Uint8Array }>();
+  const jwks: JWK[] = [];
+  let signing: SigningKey | undefined;
+  for (const { name } of used) {
     const path = join(dir, name);
     let jwk: JWK;
     try {
@@ -69,14 +110,6 @@ export async function loadKeys(dir: string): Promise<KeySet> {
     }
     if (!jwk.d || !jwk.kty) throw new KeyError(`${path}: not a private JWK`);
     if (jwk.kty === 'oct') throw new KeyError(`${path}: symmetric keys are not supported; use an asymmetric key`);
-    loaded.push({ mtime: statSync(path).mtimeMs, name, jwk });
-  }
-  // Newest signs: by file name (keygen names files by creation time), then mtime.
-  loaded.sort((a, b) => a.name.localeCompare(b.name) || a.mtime - b.mtime);
-  const verify = new Map<string, { alg: string; key: CryptoKey | Uint8Array }>();
-  const jwks: JWK[] = [];
-  let signing: SigningKey | undefined;
-  for (const { name, jwk } of loaded) {
     const alg = jwk.alg ?? (jwk.kty === 'EC' ? 'ES256' : jwk.kty === 'OKP' ? 'EdDSA' : 'RS256');
     const kid = jwk.kid ?? (await calculateJwkThumbprint(jwk));
     let privateKey: CryptoKey | Uint8Array;
@@ -85,11 +118,11 @@ export async function loadKeys(dir: string): Promise<KeySet> {
       privateKey = await importJWK({ ...jwk, alg }, alg);
       publicKey = await importJWK(publicPart({ ...jwk, alg }), alg);
     } catch (err) {
-      throw new KeyError(`${join(dir, name)}: cannot import key (${(err as Error).message})`);
+      throw new KeyError(`${path}: cannot import key (${(err as Error).message})`);
     }
+    if (!verify.has(kid)) jwks.push({ ...publicPart(jwk), kid, alg, use: 'sig' });
     verify.set(kid, { alg, key: publicKey });
-    jwks.push({ ...publicPart(jwk), kid, alg, use: 'sig' });
     signing = { kid, alg, privateKey };
   }
-  return { signing: signing!, verify, jwks: { keys: jwks } };
+  return { set: { signing: signing!, verify, jwks: { keys: jwks } }, files: used.map((f) => f.name), skipped };
 }

@@ -14,6 +14,9 @@ export const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'clien
 
 export const CLOCK_TOLERANCE_S = 30;
 
+/** Our kids are RFC 7638 thumbprints (43 characters); a longer one cannot be ours and triggers no key reload. */
+const MAX_KID_LENGTH = 256;
+
 export interface LocalClaims extends JWTPayload {
   exp: number;
   iat: number;
@@ -29,7 +32,11 @@ export async function verifyLocalJwt(
   issuer: IssuerConfig,
   now: number,
 ): Promise<LocalClaims> {
-  const entry = typeof kid === 'string' ? keys.verify.get(kid) : undefined;
+  let entry = typeof kid === 'string' ? keys.verify.get(kid) : undefined;
+  // A key added to a shared folder on another instance: re-read the folder (bounded by the key ring's cool-down).
+  if (!entry && typeof kid === 'string' && kid.length <= MAX_KID_LENGTH && (await keys.refreshForKid?.(kid))) {
+    entry = keys.verify.get(kid);
+  }
   if (!entry) throw invalidToken('token signed with an unknown key', 'unknown_kid');
   let payload: JWTPayload;
   try {

@@ -14,6 +14,7 @@ export class GatewayMetrics {
   private readonly requests: Counter<'route' | 'decision' | 'reason'>;
   private readonly duration: Histogram<'route' | 'decision'>;
   private readonly upstreamErrors: Counter<'route' | 'reason'>;
+  private readonly fileReloads: Counter<'what' | 'reason' | 'result'>;
   /** counters of runtimes a reload replaced, so the cache totals only grow */
   private readonly retired: CacheStats = emptyCacheStats();
 
@@ -36,6 +37,12 @@ export class GatewayMetrics {
       name: 'scopegate_upstream_errors_total',
       help: 'Forwarded requests the upstream did not answer (unreachable, timeout, body too large)',
       labelNames: ['route', 'reason'],
+      registers,
+    });
+    this.fileReloads = new Counter({
+      name: 'scopegate_file_reloads_total',
+      help: 'Re-reads of the issuer key folder and the TLS files by what (issuer_keys, tls), reason and result',
+      labelNames: ['what', 'reason', 'result'],
       registers,
     });
     const caches = () => addCacheStats(runtime(), structuredClone(this.retired));
@@ -72,6 +79,11 @@ export class GatewayMetrics {
     this.requests.labels(route, log.decision, log.reason ?? 'none').inc();
     if (log.latency_ms !== undefined) this.duration.labels(route, log.decision).observe(log.latency_ms / 1000);
     if (log.upstream_error !== undefined) this.upstreamErrors.labels(route, log.upstream_error).inc();
+  }
+
+  /** Counts one re-read of the issuer's key folder or the TLS files. */
+  fileReloaded(what: 'issuer_keys' | 'tls', reason: string, ok: boolean): void {
+    this.fileReloads.labels(what, reason, ok ? 'ok' : 'failed').inc();
   }
 
   /** A reload replaces `previous`: keep its cache counters in the totals. */

@@ -7,8 +7,9 @@ import { loadConfigFile } from '../config/load-config.js';
 import { parseConfigObject } from '../config/parse-config-object.js';
 import type { GatewayConfigInput } from '../config/schema.js';
 import type { ChallengeContext } from '../errors/render-error.js';
-import { loadKeys } from '../issuer/keys.js';
+import { KeyRing } from '../issuer/key-ring.js';
 import { decide } from '../pipeline/decide.js';
+import { clientAddress } from '../proxy/client-address.js';
 import { upstreamHeaders } from '../proxy/upstream-headers.js';
 import { buildRuntime, type Runtime } from '../server/runtime.js';
 import { ClientStateCache } from '../store/client-state-cache.js';
@@ -61,7 +62,7 @@ export function scopegate(config: GatewayConfigInput | string, options: Scopegat
 
   const ready = (async () => {
     store = options.store ?? (await openStore(parsed.store, baseDir));
-    const keys = parsed.issuer ? await loadKeys(resolve(baseDir, parsed.issuer.keys)) : undefined;
+    const keys = parsed.issuer ? (await KeyRing.open(resolve(baseDir, parsed.issuer.keys))).ring : undefined;
     runtime = buildRuntime(
       compiled,
       {
@@ -100,10 +101,10 @@ export function scopegate(config: GatewayConfigInput | string, options: Scopegat
           headers: upstreamHeaders(req.rawHeaders, {
             identity: decision.kind === 'allow' ? decision.identity : undefined,
             tenant: decision.kind === 'allow' ? decision.tenant : undefined,
-            remoteAddress: req.socket.remoteAddress,
+            forwardedFor: clientAddress(req.socket.remoteAddress, req.rawHeaders, rt.compiled.trustedProxies)
+              .forwardedFor,
             proto: req.protocol === 'https' ? 'https' : 'http',
             host: req.headers.host,
-            trustForwardedFor: rt.compiled.config.server.trust_forwarded_for,
           }),
           timeoutMs: rt.compiled.config.upstreams[destination.route.upstream!]!.timeout,
           maxBody: destination.route.maxBody,

@@ -52,7 +52,7 @@ const PATH_OVERRIDES = new Set([
   'x-envoy-original-path',
 ]);
 
-/** Set by the gateway only; a client's copy is dropped (unless trust_forwarded_for keeps X-Forwarded-For). */
+/** Set by the gateway only; a client's copy is dropped (a trusted proxy's chain is read by client-address.ts). */
 const GATEWAY_SET = new Set([
   'x-forwarded-for',
   'x-forwarded-proto',
@@ -75,11 +75,11 @@ export interface ForwardContext {
   identity?: Identity;
   /** forwarded as X-Auth-Tenant */
   tenant?: string;
-  remoteAddress?: string;
+  /** the X-Forwarded-For to send: `clientAddress(...).forwardedFor` (the peer, or the client and trusted hops) */
+  forwardedFor: string;
   proto: 'http' | 'https';
   /** the Host the client sent, forwarded as X-Forwarded-Host */
   host?: string;
-  trustForwardedFor: boolean;
 }
 
 /**
@@ -98,18 +98,13 @@ function canonicalName(name: string): string {
  */
 export function upstreamHeaders(rawHeaders: readonly string[], ctx: ForwardContext): OutgoingHttpHeaders {
   const connectionNamed = new Set<string>();
-  let clientForwardedFor: string | undefined;
   let chunked = false;
   let contentLength: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = canonicalName(rawHeaders[i]!);
     const value = rawHeaders[i + 1]!;
     if (name === 'connection') for (const token of value.split(',')) connectionNamed.add(canonicalName(token.trim()));
-    else if (name === 'x-forwarded-for') {
-      // empty list members carry nothing and would leave `a, , b` in the chain
-      const hop = value.trim();
-      if (hop !== '') clientForwardedFor = clientForwardedFor ? `${clientForwardedFor}, ${hop}` : hop;
-    } else if (name === 'transfer-encoding') chunked = true;
+    else if (name === 'transfer-encoding') chunked = true;
     else if (name === 'content-length') contentLength = value;
   }
 
@@ -138,8 +133,7 @@ export function upstreamHeaders(rawHeaders: readonly string[], ctx: ForwardConte
   if (chunked) out['transfer-encoding'] = 'chunked';
   else if (contentLength !== undefined) out['content-length'] = contentLength;
 
-  const addr = ctx.remoteAddress ?? '';
-  out['x-forwarded-for'] = ctx.trustForwardedFor && clientForwardedFor ? `${clientForwardedFor}, ${addr}` : addr;
+  out['x-forwarded-for'] = ctx.forwardedFor;
   out['x-forwarded-proto'] = ctx.proto;
   if (ctx.host !== undefined) out['x-forwarded-host'] = ctx.host;
 

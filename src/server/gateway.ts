@@ -6,6 +6,7 @@ import { invalidRequest, notFound, type OAuthError } from '../errors/oauth-error
 import { renderError } from '../errors/render-error.js';
 import { issuerEndpoint } from '../issuer/issuer-paths.js';
 import { decide, type Decision, type Destination } from '../pipeline/decide.js';
+import { clientAddress, type ClientAddress } from '../proxy/client-address.js';
 import { upstreamHeaders } from '../proxy/upstream-headers.js';
 import type { ClientRateLimiter } from '../ratelimit/client-rate-limiter.js';
 import type { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
@@ -19,6 +20,8 @@ import type { Runtime } from './runtime.js';
 export interface RequestLog {
   method: string;
   path?: string;
+  /** the client's address: the peer, or behind `server.trusted_proxies` the forwarded client */
+  client_address?: string;
   route?: string;
   client_id?: string;
   auth_method?: string;
@@ -71,7 +74,8 @@ export function createRequestHandler(
   return (req: IncomingMessage, res: ServerResponse): void => {
     const runtime = current();
     const started = process.hrtime.bigint();
-    const log: RequestLog = { method: req.method ?? 'GET', decision: 'deny' };
+    const client = clientAddress(req.socket.remoteAddress, req.rawHeaders, runtime.compiled.trustedProxies);
+    const log: RequestLog = { method: req.method ?? 'GET', client_address: client.address, decision: 'deny' };
     let delegated = false;
     const finished = (status: number) => {
       log.status = status;
@@ -94,7 +98,7 @@ export function createRequestHandler(
       return sendError(res, runtime, framing, log);
     }
     if (limits?.failedAuth.active) {
-      const wait = blockedAddressMs(req, runtime, limits);
+      const wait = blockedAddressMs(req, client.address, runtime, limits);
       if (wait > 0) {
         const rate = limits.failedAuth.rate();
         return sendError(res, runtime, rateLimited('failed_auth', rate, wait, 'failed_auth_limited'), log);
@@ -115,7 +119,7 @@ export function createRequestHandler(
     }
 
     decide({ method: log.method, target: req.url ?? '/', rawHeaders: req.rawHeaders }, runtime.auth).then(
-      (decision) => handleDecision(req, res, runtime, decision, log, logger, limits),
+      (decision) => handleDecision(req, res, client, runtime, decision, log, logger, limits),
       (err: unknown) => {
         logger.error({ err: describe(err) }, 'decision failed');
         sendError(res, runtime, undefined, log);
@@ -127,6 +131,7 @@ export function createRequestHandler(
 function handleDecision(
   req: IncomingMessage,
   res: ServerResponse,
+  client: ClientAddress,
   runtime: Runtime,
   decision: Decision,
   log: RequestLog,
@@ -152,29 +157,30 @@ function handleDecision(
         return sendError(res, runtime, rateLimited('client', rate!, wait, 'rate_limited'), log);
       }
     }
-    return forward(req, res, runtime, decision.destination, decision.identity, decision.tenant, log);
+    return forward(req, res, client, runtime, decision.destination, decision.identity, decision.tenant, log);
   }
   const rejected = decision.error.cause;
   if (limits && rejected instanceof CredentialRejected) {
     // A failed credential check counts against the address and the claimed client id (server.failed_auth_limit).
-    limits.failedAuth.recordFailure(req.socket.remoteAddress, rejected.clientId, limits.now()).then(
+    limits.failedAuth.recordFailure(client.address, rejected.clientId, limits.now()).then(
       (wait) => {
-        if (wait === 0) return deny(req, res, runtime, decision, log);
+        if (wait === 0) return deny(req, res, client, runtime, decision, log);
         sendError(res, runtime, rateLimited('failed_auth', limits.failedAuth.rate(), wait, 'failed_auth_limited'), log);
       },
       (err: unknown) => {
         logger.error({ err: describe(err) }, 'failed-auth counter unavailable');
-        deny(req, res, runtime, decision, log);
+        deny(req, res, client, runtime, decision, log);
       },
     );
     return;
   }
-  deny(req, res, runtime, decision, log);
+  deny(req, res, client, runtime, decision, log);
 }
 
 function deny(
   req: IncomingMessage,
   res: ServerResponse,
+  client: ClientAddress,
   runtime: Runtime,
   decision: Decision & { kind: 'deny' },
   log: RequestLog,
@@ -185,7 +191,7 @@ function deny(
   if (runtime.compiled.config.server.mode === 'report' && relaxable && destination) {
     // Report mode: log the would-be denial and forward without any identity from unverified credentials.
     log.decision = 'would_deny';
-    return forward(req, res, runtime, destination, undefined, undefined, log);
+    return forward(req, res, client, runtime, destination, undefined, undefined, log);
   }
   sendError(res, runtime, error, log);
 }
@@ -193,6 +199,7 @@ function deny(
 function forward(
   req: IncomingMessage,
   res: ServerResponse,
+  client: ClientAddress,
   runtime: Runtime,
   destination: Destination,
   identity: Identity | undefined,
@@ -212,10 +219,9 @@ function forward(
     headers: upstreamHeaders(req.rawHeaders, {
       identity,
       tenant,
-      remoteAddress: req.socket.remoteAddress,
+      forwardedFor: client.forwardedFor,
       proto: 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
       host: req.headers.host,
-      trustForwardedFor: config.server.trust_forwarded_for,
     }),
     timeoutMs: config.upstreams[upstreamName]!.timeout,
     maxBody: route.maxBody,
@@ -261,8 +267,13 @@ function preflight(
  * credential header, and POSTs to the token and revocation endpoints (body credentials). Requests without
  * credentials (public routes, metadata) still pass.
  */
-function blockedAddressMs(req: IncomingMessage, runtime: Runtime, limits: GatewayLimits): number {
-  const wait = limits.failedAuth.addressBlockedMs(req.socket.remoteAddress, limits.now());
+function blockedAddressMs(
+  req: IncomingMessage,
+  address: string | undefined,
+  runtime: Runtime,
+  limits: GatewayLimits,
+): number {
+  const wait = limits.failedAuth.addressBlockedMs(address, limits.now());
   if (wait === 0) return 0;
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) if (CREDENTIAL_HEADERS.has(raw[i]!.toLowerCase())) return wait;

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server as HttpServer, type ServerOptions } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { dirname, resolve } from 'node:path';
@@ -8,7 +9,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import { createAdminApp } from '../admin/admin-app.js';
 import { createIssuerApp } from '../issuer/create-issuer-app.js';
 import { servedEndpoint } from '../issuer/issuer-paths.js';
-import { loadKeys, type KeySet } from '../issuer/keys.js';
+import { KeyRing, type KeyReloadEvent } from '../issuer/key-ring.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { ClientRateLimiter } from '../ratelimit/client-rate-limiter.js';
 import { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
@@ -18,6 +19,10 @@ import { openStore } from '../store/open-store.js';
 import { createRequestHandler, type GatewayHooks, type GatewayLimits } from './gateway.js';
 import { createLogger, type Logger } from './logger.js';
 import { buildRuntime, type Runtime, type Services } from './runtime.js';
+import { TlsFiles } from './tls-files.js';
+
+/** a listener: node:http, or node:https with `server.tls` */
+export type Server = HttpServer | HttpsServer;
 
 export interface StartOptions {
   /** path of gateway.yaml; relative paths in it (store, keys) resolve against its folder */
@@ -65,7 +70,8 @@ function listen(server: Server, address: string): Promise<string> {
     server.listen(port, host, () => {
       server.off('error', reject);
       const a = server.address() as AddressInfo;
-      resolveUrl(`http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
+      const scheme = 'setSecureContext' in server ? 'https' : 'http';
+      resolveUrl(`${scheme}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
     });
   });
 }
@@ -79,6 +85,8 @@ function restartOnlyChanges(before: GatewayConfig, after: GatewayConfig): string
   if (before.issuer?.keys !== after.issuer?.keys || (before.issuer === undefined) !== (after.issuer === undefined)) {
     changed.push('issuer (enabling, disabling or its keys)');
   }
+  const tls = (c: GatewayConfig) => (c.server.tls ? `${c.server.tls.cert}\n${c.server.tls.key}` : '');
+  if (tls(before) !== tls(after)) changed.push('server.tls (enabling, disabling or its file paths)');
   return changed;
 }
 
@@ -98,7 +106,24 @@ function drain(server: Server, timeoutMs: number): Promise<void> {
   });
 }
 
-/** Starts the standalone gateway: public listener (node:http) and, when configured, the admin listener. */
+/** The issuer's key folder as a KeyRing whose reloads are logged (kids only: they are public). */
+async function openKeyRing(dir: string, logger: Logger, metrics: GatewayMetrics): Promise<KeyRing> {
+  const onReload = (e: KeyReloadEvent) => {
+    metrics.fileReloaded('issuer_keys', e.reason, e.ok);
+    if (!e.ok) {
+      logger.error({ reason: e.reason, err: e.error }, 'issuer key reload failed; keeping the previous keys');
+      return;
+    }
+    const fields = { reason: e.reason, keys: e.keys, signing_kid: e.signingKid, added: e.added, removed: e.removed };
+    logger.info(fields, 'issuer keys reloaded');
+    if (e.skipped.length > 0) logger.warn({ skipped: e.skipped }, 'too many key files; the oldest are ignored');
+  };
+  const { ring, skipped } = await KeyRing.open(dir, { onReload });
+  if (skipped.length > 0) logger.warn({ skipped }, 'too many key files; the oldest are ignored');
+  return ring;
+}
+
+/** Starts the standalone gateway: public listener and, when configured, the admin listener (node:https with server.tls). */
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
   const configPath = options.configPath ? resolve(options.configPath) : undefined;
@@ -110,12 +135,28 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const store = await openStore(config.store, baseDir);
   let server: Server | undefined;
   let adminServer: Server | undefined;
+  let runtime: Runtime;
+  const current = () => runtime;
+  const metrics = new GatewayMetrics(current);
+  const tls = config.server.tls
+    ? new TlsFiles(resolve(baseDir, config.server.tls.cert), resolve(baseDir, config.server.tls.key), logger, (r, ok) =>
+        metrics.fileReloaded('tls', r, ok),
+      )
+    : undefined;
   try {
-    let keys: KeySet | undefined;
-    if (config.issuer) keys = await loadKeys(resolve(baseDir, config.issuer.keys));
+    /** node:http, or node:https with the TLS pair read now (a bad pair fails the start with its file name) */
+    const listener = (handler: RequestListener, httpOptions: ServerOptions = {}): Server => {
+      if (!tls) return createServer(httpOptions, handler);
+      const https = createHttpsServer({ ...httpOptions, ...tls.read() }, handler);
+      https.on('tlsClientError', (err: NodeJS.ErrnoException) =>
+        logger.debug({ code: err.code }, 'TLS handshake failed'),
+      );
+      tls.serve(https);
+      return https;
+    };
+    let keys: KeyRing | undefined;
+    if (config.issuer) keys = await openKeyRing(resolve(baseDir, config.issuer.keys), logger, metrics);
     const now = Date.now;
-    let runtime: Runtime;
-    const current = () => runtime;
     const failedAuth = new FailedAuthLimiter(store, () => runtime.compiled.config.server.failed_auth_limit);
     const services: Services = {
       store,
@@ -126,7 +167,6 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     };
     runtime = buildRuntime(compiled, services);
     const limits: GatewayLimits = { clients: new ClientRateLimiter(), failedAuth, now };
-    const metrics = new GatewayMetrics(current);
 
     const countFailure = (clientId: string | undefined, address: string | undefined) => {
       failedAuth.recordFailure(address, clientId, now()).catch((err: unknown) => {
@@ -154,11 +194,11 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       metrics.observe(log);
       options.hooks?.onFinished?.(log, rt);
     };
-    server = createServer(
+    server = listener(
+      createRequestHandler(current, logger, { before, onFinished }, limits),
       // Node enforces headersTimeout/requestTimeout only when it checks connections (default every 30 s): check
       // every second, so a client trickling its headers is cut after ~10 s, not ~30.
       { headersTimeout: 10_000, requestTimeout: 120_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
-      createRequestHandler(current, logger, { before, onFinished }, limits),
     );
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       // Malformed HTTP (smuggling attempts, oversized headers) or a client too slow to send its request: a bare
@@ -184,9 +224,10 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
           res.set({ 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).send(await metrics.metrics());
         });
       };
-      adminServer = createServer(createAdminApp({ runtime: current, services, extend }));
+      adminServer = listener(createAdminApp({ runtime: current, services, extend }));
       adminUrl = await listen(adminServer, adminAddress);
     }
+    tls?.watch();
     logger.info({ url, admin_url: adminUrl }, 'listening');
 
     const publicServer = server;
@@ -206,6 +247,12 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         const previous = runtime;
         runtime = buildRuntime(nextCompiled, services);
         services.clientSecrets.forget();
+        // SIGHUP and a config change also re-read the key folder: a key added there signs from now on.
+        if (keys && nextCompiled.config.issuer && nextCompiled.config.issuer.keys === config.issuer?.keys) {
+          await keys.reload('config_reload');
+        }
+        // ... and the TLS pair, for renewals the file watch missed (network file systems, a watch that stopped)
+        if (tls) tls.reload('config_reload');
         limits.clients.retain(nextCompiled.clients);
         metrics.retire(previous);
         // Requests in flight keep the old runtime; close its resources once they had time to finish.
@@ -213,6 +260,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         return restartOnlyChanges(previous.compiled.config, nextCompiled.config);
       },
       async close() {
+        tls?.close();
         await Promise.all([drain(publicServer, drainTimeoutMs), admin ? drain(admin, drainTimeoutMs) : undefined]);
         runtime.close();
         await store.close();
@@ -220,6 +268,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     };
   } catch (err) {
     // A port in use or unreadable keys: release what was opened, so the process can exit with the message.
+    tls?.close();
     for (const s of [server, adminServer]) if (s?.listening) s.close();
     await store.close().catch(() => undefined);
     throw err;

@@ -195,7 +195,8 @@ describe('buildJsonSchema', () => {
     // The editor schema may be looser than the loader (units and cross-field rules are the loader's), never stricter.
     const samples = [
       '',
-      'server: { listen: "[::1]:8080", mode: report, trust_forwarded_for: true, cors: { origins: ["*"] } }\n',
+      'server: { listen: "[::1]:8080", mode: report, trusted_proxies: [10.0.0.0/8, "fd00::/8"], cors: { origins: ["*"] } }\n',
+      'server: { tls: { cert: ./tls/cert.pem, key: ./tls/key.pem } }\n',
       'issuer: { issuer: https://gw.example, audience: api }\n',
       'clients:\n  - id: a\n    expires_at: 2027-06-30T02:00:00+02:00\n    rate_limit: 10/min\n',
       `clients:\n  - id: a\n    scopes: [x]\n    api_keys: [{ hash: "${KEY_HASH}", name: ci }]\n`,

@@ -112,7 +112,7 @@ describe('parseConfig: the SPEC example', () => {
       admin_token: ENV.ADMIN_TOKEN,
       failed_auth_limit: { limit: 20, windowMs: 60_000 },
       mode: 'enforce',
-      trust_forwarded_for: false,
+      trusted_proxies: [],
       cors: { origins: ['https://partner.example'], max_age: 600_000 },
     });
   });
@@ -196,7 +196,7 @@ describe('parseConfig: defaults', () => {
           realm: 'scopegate',
           failed_auth_limit: { limit: 20, windowMs: 60_000 },
           mode: 'enforce',
-          trust_forwarded_for: false,
+          trusted_proxies: [],
         },
         trusted_issuers: [],
         store: 'sqlite:./data/scopegate.db',
@@ -332,6 +332,28 @@ describe('parseConfig: unknown keys name the exact key path, line and column', (
       { file: 'gateway.yaml', line: 3, col: 3, key: 'server.admin_tokn', message: 'unknown key "admin_tokn"' },
     ]);
     expect(error.message).toBe('gateway.yaml:3:3 server.admin_tokn: unknown key "admin_tokn"');
+  });
+
+  it('the replaced server.trust_forwarded_for names its successor, trusted_proxies (SPEC.md 9)', () => {
+    expect(problemOf(`server:\n  trust_forwarded_for: true\n`)).toMatchObject({
+      line: 2,
+      col: 3,
+      key: 'server.trust_forwarded_for',
+      message: expect.stringContaining('replaced by "trusted_proxies"') as string,
+    });
+  });
+
+  it('server.trusted_proxies takes IPv4 and IPv6 addresses and CIDR blocks, nothing else', () => {
+    const ok = parseConfig('server:\n  trusted_proxies: [10.0.0.0/8, 192.0.2.7, "fd00::/8", "::1"]\n', 'g.yaml', {
+      env: {},
+    });
+    expect(ok.server.trusted_proxies).toEqual(['10.0.0.0/8', '192.0.2.7', 'fd00::/8', '::1']);
+    for (const bad of ['10.0.0.0/33', 'lb.example', '10.0.0/8', '"fd00::/129"', '"10.0.0.1/"']) {
+      expect(problemOf(`server:\n  trusted_proxies: [${bad}]\n`)).toMatchObject({
+        key: 'server.trusted_proxies[0]',
+        message: 'an IP address or CIDR block, e.g. 10.0.0.0/8 or fd00::/8',
+      });
+    }
   });
 
   it('in server.cors', () => {

@@ -352,10 +352,10 @@ describe('client address and forwarding headers', () => {
   });
 });
 
-describe('trust_forwarded_for: true appends, never replaces', () => {
-  it('the client chain is kept and the real peer appended', async () => {
+describe('trusted_proxies: a trusted peer names the client, never past itself', () => {
+  it('the client the peer names, then the peer; other client-address headers are dropped', async () => {
     const trusted = await startHostile({
-      serverExtra: '  trust_forwarded_for: true\n  failed_auth_limit: 1000000/min',
+      serverExtra: '  trusted_proxies: [127.0.0.1]\n  failed_auth_limit: 1000000/min',
     });
     try {
       await send(trusted.gw.url, 'GET', '/api/public/x', ['X-Forwarded-For', '6.6.6.6', 'X-Real-IP', '6.6.6.6']);
