@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { BearerAuthenticator, JwtPeek } from '../auth/bearer-authenticator.js';
 import { clientInactiveReason, issuedBeforeRevocation } from '../auth/client-check.js';
-import type { Identity } from '../auth/identity.js';
+import { localIssuerOf, type Identity } from '../auth/identity.js';
 import { scopesFromClaims } from '../auth/scope-claims.js';
 import type { ClientConfig, IssuerConfig } from '../config/schema.js';
 import { invalidToken, OAuthError, temporarilyUnavailable } from '../errors/oauth-error.js';
@@ -83,7 +83,7 @@ export class LocalTokenAuthenticator implements BearerAuthenticator {
       scopes,
       ...(tenant !== undefined ? { tenant } : {}),
       method: 'bearer',
-      issuer: 'local',
+      issuer: localIssuerOf(compiled.config),
       subject: typeof claims.sub === 'string' ? claims.sub : undefined,
       tokenId: claims.jti,
       issuedAt: claims.iat * 1000,

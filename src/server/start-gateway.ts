@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { dirname, resolve } from 'node:path';
+import { localIssuerOf } from '../auth/identity.js';
 import { compileConfig } from '../config/compile-config.js';
 import { loadConfigFile } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/schema.js';
@@ -206,7 +207,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         const previous = runtime;
         runtime = buildRuntime(nextCompiled, services);
         services.clientSecrets.forget();
-        limits.clients.retain(nextCompiled.clients);
+        limits.clients.retain(localIssuerOf(nextCompiled.config), nextCompiled.clients);
         metrics.retire(previous);
         // Requests in flight keep the old runtime; close its resources once they had time to finish.
         setTimeout(() => previous.close(), 120_000).unref();

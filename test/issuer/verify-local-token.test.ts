@@ -73,7 +73,8 @@ describe('LocalTokenAuthenticator', () => {
       scopes: ['menu:read', 'orders:read'],
       tenant: 'rest-berlin',
       method: 'bearer',
-      issuer: 'local',
+      // SPEC.md 6: the gateway's own clients carry the local issuer's URL (X-Auth-Issuer)
+      issuer: 'http://issuer.test',
       subject: 'pos-partner',
       tokenId: jti,
     });
