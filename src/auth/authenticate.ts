@@ -51,6 +51,10 @@ export async function authenticate(
 
 async function authenticateBearer(token: string, ctx: AuthContext): Promise<Identity> {
   const peek = peekJwt(token);
+  if (peek && !peek.canonical) {
+    // RFC 7515 7.1: one spelling per token, so no cache or deny list keyed on the token text can be sidestepped.
+    throw rejected(invalidToken('the token is not unpadded base64url', 'non_canonical_jws'), undefined);
+  }
   for (const authenticator of ctx.bearer) {
     const identity = await authenticator.authenticate(token, peek);
     if (identity) return identity;

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { BearerAuthenticator, JwtPeek } from '../auth/bearer-authenticator.js';
+import { isCanonicalCompactJws } from '../auth/canonical-jws.js';
 import { clientInactiveReason, issuedBeforeRevocation } from '../auth/client-check.js';
 import { localIssuerOf, type Identity } from '../auth/identity.js';
 import { scopesFromClaims } from '../auth/scope-claims.js';
@@ -63,6 +64,7 @@ export class LocalTokenAuthenticator implements BearerAuthenticator {
     const compiled = this.deps.compiled();
     const issuer = compiled.config.issuer;
     if (!issuer || !peek || peek.payload.iss !== issuer.issuer) return undefined;
+    if (!isCanonicalCompactJws(token)) throw invalidToken('the token is not unpadded base64url', 'non_canonical_jws');
     const now = nowOf(this.deps);
     const claims = await this.verifySignature(token, peek, issuer, now);
     checkTokenTimes(claims, issuer, now);

@@ -148,7 +148,11 @@ describe('LocalTokenAuthenticator', () => {
     };
     const none = `${b64({ alg: 'none', typ: 'at+jwt', kid: f.deps.keys.signing.kid })}.${b64(payload)}.`;
     expect(peekJwt(none)).toBeUndefined();
-    const forced = auth.authenticate(none, { header: { alg: 'none', kid: f.deps.keys.signing.kid }, payload });
+    const forced = auth.authenticate(none, {
+      header: { alg: 'none', kid: f.deps.keys.signing.kid },
+      payload,
+      canonical: true,
+    });
     await expect(forced).rejects.toBeInstanceOf(OAuthError);
   });
 
@@ -251,6 +255,7 @@ describe('LocalTokenAuthenticator', () => {
       const peek = peekJwt(token) ?? {
         header: { kid: f.deps.keys.signing.kid, alg: 'ES256' },
         payload: { iss: 'http://issuer.test' },
+        canonical: true,
       };
       const err = await auth.authenticate(token, peek).catch((e: unknown) => e);
       expect((err as OAuthError).status).toBe(401);
