@@ -33,6 +33,8 @@ export interface Runtime {
 
 export function buildRuntime(compiled: CompiledConfig, services: Services, withForwarders = true): Runtime {
   const { config } = compiled;
+  // every secret check of this config version costs one scrypt of the same parameters (client-secret-verifier.ts)
+  services.clientSecrets.prepare(compiled.clients.values());
   const bearer: BearerAuthenticator[] = [];
   if (config.issuer && services.keys) {
     bearer.push(

@@ -138,6 +138,8 @@ describe('parseConfig: the SPEC example', () => {
         algorithms: ['RS256', 'ES256'],
         scope_claim: 'scope',
         tenant_claim: 'tenant',
+        token_types: ['absent', 'JWT', 'at+jwt'],
+        max_lifetime: 86_400_000,
       },
     ]);
     expect(config.introspection).toEqual({
