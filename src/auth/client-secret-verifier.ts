@@ -27,6 +27,8 @@ export class ClientSecretVerifier {
   /** scrypt hashes of plain secrets, by HMAC of (params, secret) */
   private plainHashes = new Map<string, Promise<string>>();
   private readonly dummies = new Map<string, Promise<string>>();
+  /** HMACs of secrets verified on this instance, so a secret sent as a Bearer token is known as ours */
+  private readonly verifiedSecrets = new LRUCache<string, string>({ max: 10_000 });
 
   /**
    * Called with every config version: picks the cost of the dummy check and hashes the plain secrets in the
@@ -69,13 +71,26 @@ export class ClientSecretVerifier {
     if (hit && hit.stored === stored && hit.clientId === clientId) return client;
     if (!(await verifySecretHash(secret, stored))) return undefined;
     this.cache.set(key, { clientId, stored });
+    this.verifiedSecrets.set(this.secretKey(secret), clientId);
     return client;
+  }
+
+  /**
+   * Whether `value` is a client secret this instance has verified (own-credential-guard.ts): a secret stored only as
+   * a scrypt hash cannot be recognised otherwise without one scrypt per client.
+   */
+  isVerifiedSecret(value: string): boolean {
+    return this.verifiedSecrets.has(this.secretKey(value));
   }
 
   /** Drops cached checks of one client (revocation, rotation) or of all. */
   forget(clientId?: string): void {
     if (clientId === undefined) return this.cache.clear();
     for (const [k, v] of this.cache.entries()) if (v.clientId === clientId) this.cache.delete(k);
+  }
+
+  private secretKey(secret: string): string {
+    return createHmac('sha256', this.cacheKey).update('secret\0').update(secret).digest('base64url');
   }
 
   /** The scrypt hash a secret is checked against: `secret_hash`, or the hash made from a plain `${ENV}` secret. */

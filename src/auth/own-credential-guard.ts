@@ -7,7 +7,8 @@
  * Recognised: the prefix of credentials the gateway mints (`sgr_` refresh tokens), the SHA-256 of credentials the
  * config holds in clear or by fast hash (API keys, admin tokens, `${ENV}` client secrets), and refresh tokens minted
  * before the prefix existed, by a look-up of their hash in the store (cached; those expire within refresh_token_ttl).
- * A client secret stored only as a scrypt hash cannot be recognised without scrypt per client; docs/security.md.
+ * A client secret stored only as a scrypt hash is recognised once it was verified on this instance (recognising it
+ * before would cost one scrypt per client); docs/security.md.
  */
 import { LRUCache } from 'lru-cache';
 import type { GatewayConfig } from '../config/schema.js';
@@ -43,6 +44,8 @@ export function adminTokenHashes(config: GatewayConfig): string[] {
 export interface OwnCredentialGuardOptions {
   /** `sha256:<hex>` of known credentials (ownCredentialHashes) */
   hashes: ReadonlySet<string>;
+  /** whether a value is a client secret verified on this instance (ClientSecretVerifier.isVerifiedSecret) */
+  isVerifiedSecret?: (token: string) => boolean;
   /** whether an unprefixed token is a stored refresh token; rejects when the store cannot say */
   isLegacyRefreshToken?: (token: string) => Promise<boolean>;
 }
@@ -56,7 +59,7 @@ export class OwnCredentialGuard implements BearerAuthenticator {
   async authenticate(token: string, _peek: JwtPeek | undefined): Promise<Identity | undefined> {
     if (OWN_PREFIXES.some((p) => token.startsWith(p))) throw ownCredential();
     const hash = hashApiKey(token);
-    if (this.options.hashes.has(hash)) throw ownCredential();
+    if (this.options.hashes.has(hash) || this.options.isVerifiedSecret?.(token)) throw ownCredential();
     if (this.options.isLegacyRefreshToken && LEGACY_REFRESH.test(token)) {
       let known = this.legacy.get(hash);
       if (known === undefined) {

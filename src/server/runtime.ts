@@ -51,6 +51,7 @@ export function buildRuntime(compiled: CompiledConfig, services: Services, withF
     bearer.push(
       new OwnCredentialGuard({
         hashes: ownCredentialHashes(config, adminTokenHashes(config)),
+        isVerifiedSecret: (token) => services.clientSecrets.isVerifiedSecret(token),
         isLegacyRefreshToken: async (token) =>
           (await services.store.findRefreshToken(hashRefreshToken(token))) !== undefined,
       }),

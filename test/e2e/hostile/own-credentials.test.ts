@@ -57,6 +57,8 @@ describe('own credentials presented as Bearer never reach the introspection endp
     'an API key (full)': () => SECRETS.fullKey,
     'the admin token': () => SECRETS.adminToken,
     'a ${ENV} client secret': () => ENV_SECRET,
+    // verified at the token endpoint by startHostile: known as ours from then on
+    'a client secret stored as a scrypt hash, once verified': () => SECRETS.posSecret,
   };
   for (const [name, value] of Object.entries(cases)) {
     it(`${name}: 401 invalid_token, no outbound call, nothing forwarded`, async () => {
