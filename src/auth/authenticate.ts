@@ -5,7 +5,7 @@ import type { ClientStateCache } from '../store/client-state-cache.js';
 import type { BearerAuthenticator } from './bearer-authenticator.js';
 import { clientInactiveReason } from './client-check.js';
 import type { ClientSecretVerifier } from './client-secret-verifier.js';
-import type { Credential, Identity } from './identity.js';
+import { localIssuerOf, type Credential, type Identity } from './identity.js';
 import { peekJwt } from './peek-jwt.js';
 import { hashApiKey } from './secret-hash.js';
 
@@ -51,6 +51,10 @@ export async function authenticate(
 
 async function authenticateBearer(token: string, ctx: AuthContext): Promise<Identity> {
   const peek = peekJwt(token);
+  if (peek && !peek.canonical) {
+    // RFC 7515 7.1: one spelling per token, so no cache or deny list keyed on the token text can be sidestepped.
+    throw rejected(invalidToken('the token is not unpadded base64url', 'non_canonical_jws'), undefined);
+  }
   for (const authenticator of ctx.bearer) {
     const identity = await authenticator.authenticate(token, peek);
     if (identity) return identity;
@@ -65,7 +69,13 @@ async function authenticateApiKey(key: string, ctx: AuthContext): Promise<Identi
   if (!entry || !client) throw rejected(invalidToken('unknown API key', 'unknown_api_key'), undefined);
   const reason = clientInactiveReason(client, await ctx.clientStates.get(client.id), ctx.now());
   if (reason) throw rejected(invalidToken('API key is no longer valid', reason), client.id);
-  return { clientId: client.id, scopes: entry.scopes, tenants: client.tenants, method: 'api_key' };
+  return {
+    clientId: client.id,
+    scopes: entry.scopes,
+    tenants: client.tenants,
+    method: 'api_key',
+    issuer: localIssuerOf(ctx.compiled.config),
+  };
 }
 
 async function authenticateClientSecret(clientId: string, secret: string, ctx: AuthContext): Promise<Identity> {
@@ -73,7 +83,13 @@ async function authenticateClientSecret(clientId: string, secret: string, ctx: A
   if (!client) throw rejected(invalidClientCredentials(), clientId);
   const reason = clientInactiveReason(client, await ctx.clientStates.get(client.id), ctx.now());
   if (reason) throw rejected(invalidClientCredentials('client authentication failed', reason), clientId);
-  return { clientId: client.id, scopes: client.scopes, tenants: client.tenants, method: 'client_secret' };
+  return {
+    clientId: client.id,
+    scopes: client.scopes,
+    tenants: client.tenants,
+    method: 'client_secret',
+    issuer: localIssuerOf(ctx.compiled.config),
+  };
 }
 
 function rejected<E extends Error>(err: E, clientId: string | undefined): E {

@@ -4,6 +4,8 @@ import type { Identity } from './identity.js';
 export interface JwtPeek {
   header: Readonly<Record<string, unknown>>;
   payload: Readonly<Record<string, unknown>>;
+  /** the three segments are exactly unpadded base64url (canonical-jws.ts); a token that is not is refused */
+  canonical: boolean;
 }
 
 /**

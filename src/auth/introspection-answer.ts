@@ -1,4 +1,4 @@
-import type { Identity } from './identity.js';
+import { INTROSPECTION_ISSUER, type Identity } from './identity.js';
 import { parseScopeString } from './scope-claims.js';
 
 export type IntrospectionVerdict =
@@ -61,7 +61,6 @@ export function readIntrospection(
 
   const scope = get('scope');
   const tenant = get('tenant');
-  const iss = get('iss');
   const sub = get('sub');
   const jti = get('jti');
   const identity: Identity = Object.freeze({
@@ -70,7 +69,8 @@ export function readIntrospection(
     scopes: Object.freeze(typeof scope === 'string' ? [...new Set(parseScopeString(scope))] : []),
     ...(nonEmpty(tenant) ? { tenant } : {}),
     method: 'bearer' as const,
-    ...(nonEmpty(iss) ? { issuer: iss } : {}),
+    // Whatever `iss` the provider reports, an introspected identity is never the local issuer's (SPEC.md 6).
+    issuer: INTROSPECTION_ISSUER,
     ...(typeof sub === 'string' ? { subject: sub } : {}),
     ...(typeof jti === 'string' ? { tokenId: jti } : {}),
     ...(times.iat !== undefined ? { issuedAt: times.iat } : {}),

@@ -9,17 +9,31 @@ const scrypt = (secret: string, salt: Buffer, keylen: number, options: ScryptOpt
     scryptCb(secret, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))),
   );
 
-const DEFAULTS = { N: 16384, r: 8, p: 1 };
+/** scrypt cost parameters */
+export interface ScryptParams {
+  N: number;
+  r: number;
+  p: number;
+}
+
+export const DEFAULT_SCRYPT_PARAMS: ScryptParams = { N: 16384, r: 8, p: 1 };
+const DEFAULTS = DEFAULT_SCRYPT_PARAMS;
 const KEYLEN = 32;
 
 /** `scrypt$N$r$p$<salt b64url>$<hash b64url>` */
-export async function hashSecret(secret: string, params = DEFAULTS): Promise<string> {
+export async function hashSecret(secret: string, params: ScryptParams = DEFAULTS): Promise<string> {
   const salt = randomBytes(16);
   const hash = await scrypt(secret, salt, KEYLEN, { ...params, maxmem: 64 * 1024 * 1024 });
   return ['scrypt', params.N, params.r, params.p, salt.toString('base64url'), hash.toString('base64url')].join('$');
 }
 
 const FORMAT = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
+
+/** The cost parameters of a `hashSecret` hash; undefined for a malformed one. */
+export function scryptParamsOf(stored: string): ScryptParams | undefined {
+  const m = FORMAT.exec(stored);
+  return m ? { N: Number(m[1]), r: Number(m[2]), p: Number(m[3]) } : undefined;
+}
 
 /** Constant-time check of a secret against a `hashSecret` hash; false for a malformed hash. */
 export async function verifySecretHash(secret: string, stored: string): Promise<boolean> {

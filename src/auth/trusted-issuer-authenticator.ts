@@ -14,17 +14,17 @@ import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWSHead
 import { LRUCache } from 'lru-cache';
 import type { TrustedIssuerConfig } from '../config/schema.js';
 import { invalidToken, temporarilyUnavailable } from '../errors/oauth-error.js';
+import { isCanonicalCompactJws } from './canonical-jws.js';
 import { joseErrorToOAuth } from './jose-errors.js';
 import type { BearerAuthenticator, JwtPeek } from './bearer-authenticator.js';
 import type { Identity } from './identity.js';
 import { JwksCache, JwksUnavailableError, type JwksCacheOptions, type JwksCacheStats } from './jwks-cache.js';
 import { scopesFromClaims } from './scope-claims.js';
+import { otherKindMarker, typAccepted } from './token-kind.js';
 
 const LEEWAY_S = 30;
 /** Header parameters that carry or point at a key: a token must never choose the key that verifies it. */
 const KEY_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'];
-/** `typ` claims some providers (Keycloak) put in tokens that are not access tokens. */
-const NOT_ACCESS_TOKEN = new Set(['refresh', 'offline', 'id', 'logout']);
 
 export interface TrustedIssuerOptions {
   jwks?: JwksCacheOptions;
@@ -122,10 +122,16 @@ export class TrustedIssuerAuthenticator implements BearerAuthenticator {
     if (KEY_HEADERS.some((h) => Object.hasOwn(header, h))) {
       throw invalidToken('keys named in the token are not accepted', 'key_in_header');
     }
+    // RFC 8725 3.11: the header says which kind of JWT this is; only access token types are accepted here.
+    if (!typAccepted(own(header, 'typ'), issuer.config.token_types)) {
+      throw invalidToken('the token is not an access token (typ)', 'wrong_token_type');
+    }
     const { algorithms } = issuer.config;
     if (typeof header.alg !== 'string' || !(algorithms as readonly string[]).includes(header.alg)) {
       throw invalidToken('the token algorithm is not allowed', 'algorithm_not_allowed');
     }
+    // RFC 7515 7.1: one spelling per token (canonical-jws.ts), whatever peek the caller handed in.
+    if (!isCanonicalCompactJws(token)) throw invalidToken('the token is not unpadded base64url', 'non_canonical_jws');
 
     let keys;
     try {
@@ -152,7 +158,7 @@ export class TrustedIssuerAuthenticator implements BearerAuthenticator {
           requiredClaims: ['exp'],
           currentDate: new Date(this.now()),
         });
-        this.checkPayload(payload);
+        this.checkPayload(payload, issuer.config);
         return payload;
       } catch (err) {
         lastError = err;
@@ -162,14 +168,19 @@ export class TrustedIssuerAuthenticator implements BearerAuthenticator {
     throw joseErrorToOAuth(lastError);
   }
 
-  private checkPayload(payload: JWTPayload): void {
+  private checkPayload(payload: JWTPayload, config: TrustedIssuerConfig): void {
     const nowS = this.now() / 1000;
     if (typeof payload.iat === 'number' && payload.iat > nowS + LEEWAY_S) {
       throw invalidToken('the token was issued in the future', 'token_issued_in_future');
     }
-    const typ = own(payload, 'typ');
-    if (typeof typ === 'string' && NOT_ACCESS_TOKEN.has(typ.toLowerCase())) {
-      throw invalidToken('the token is not an access token', 'not_access_token');
+    if (otherKindMarker(payload) !== undefined) {
+      throw invalidToken('the token is not an access token', 'wrong_token_type');
+    }
+    // A far-future `exp` turns a stolen token into a lasting credential: bound it from now and from `iat`.
+    const maxS = config.max_lifetime / 1000 + LEEWAY_S;
+    const exp = payload.exp as number;
+    if (exp - nowS > maxS || (typeof payload.iat === 'number' && exp - payload.iat > maxS)) {
+      throw invalidToken('the token lives longer than this issuer allows', 'lifetime_too_long');
     }
   }
 }

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { authenticate } from '../auth/authenticate.js';
 import { ClientSecretVerifier } from '../auth/client-secret-verifier.js';
-import type { Identity } from '../auth/identity.js';
+import { localIssuerOf, type Identity } from '../auth/identity.js';
 import { authorize } from '../authorize/authorize.js';
 import { compileConfig, isNeverForwarded } from '../config/compile-config.js';
 import { loadConfigFile } from '../config/load-config.js';
@@ -58,7 +58,13 @@ export async function explainCommand(args: ExplainArgs): Promise<{ text: string;
   if (args.client) {
     const client = compiled.clients.get(args.client);
     if (!client) return done(false, `401: unknown client ${args.client}`);
-    identity = { clientId: client.id, scopes: client.scopes, tenants: client.tenants, method: 'client_secret' };
+    identity = {
+      clientId: client.id,
+      scopes: client.scopes,
+      tenants: client.tenants,
+      method: 'client_secret',
+      issuer: localIssuerOf(compiled.config),
+    };
     lines.push(`caller: client ${client.id} with its full grant [${client.scopes.join(' ')}]`);
   } else {
     const baseDir = dirname(resolve(args.configPath));

@@ -160,6 +160,17 @@ const trustedIssuerSchema = z.strictObject({
     .optional()
     .describe('claim naming the client; default: client_id, then azp, then sub'),
   tenant_claim: z.string().min(1).default('tenant').describe('claim naming the tenant'),
+  token_types: z
+    .array(z.string().regex(/^[\x21-\x7E]+$/, 'a media type like at+jwt, or absent'))
+    .min(1)
+    .default(['absent', 'JWT', 'at+jwt'])
+    .describe(
+      'accepted JWS header "typ" values (case-insensitive, "application/" optional, RFC 7515 4.1.9); ' +
+        '"absent" accepts a token without typ. RFC 9068 access tokens only: [at+jwt]',
+    ),
+  max_lifetime: duration('longest accepted token lifetime: exp at most this far after now and after iat')
+    .refine((ms) => ms >= 1000, 'at least 1s')
+    .prefault('24h'),
 });
 
 const introspectionSchema = z.strictObject({

@@ -35,6 +35,9 @@ export function validateConfig(config: GatewayConfig): Problem[] {
     if (trusted.has(t.issuer)) add(['trusted_issuers', i, 'issuer'], `duplicate issuer "${t.issuer}"`);
     if (config.issuer && t.issuer === config.issuer.issuer)
       add(['trusted_issuers', i, 'issuer'], 'same as issuer.issuer');
+    // `local` and `introspection` name the gateway's own clients and introspected tokens (X-Auth-Issuer, SPEC.md 6)
+    if (t.issuer === 'local' || t.issuer === 'introspection')
+      add(['trusted_issuers', i, 'issuer'], `"${t.issuer}" is reserved for the gateway's own identities`);
     trusted.add(t.issuer);
   });
 

@@ -1,12 +1,15 @@
 /**
- * Refresh tokens: opaque, random, URL-safe (256 bits), stored only as their SHA-256 hex. Every token belongs to a
+ * Refresh tokens: `sgr_` and 256 random bits, URL-safe, stored only as their SHA-256 hex. The prefix marks them as the
+ * gateway's own, so they are never sent to an introspection endpoint (own-credential-guard.ts); tokens minted
+ * before the prefix stay valid (they are found by hash like any other). Every token belongs to a
  * family (one client credentials grant and its rotations); a replayed token revokes its family.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { REFRESH_TOKEN_PREFIX } from '../auth/own-credential-guard.js';
 import type { Store } from '../store/store.js';
 
 export function generateRefreshToken(): string {
-  return randomBytes(32).toString('base64url');
+  return REFRESH_TOKEN_PREFIX + randomBytes(32).toString('base64url');
 }
 
 export function hashRefreshToken(token: string): string {

@@ -7,8 +7,9 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { BearerAuthenticator, JwtPeek } from '../auth/bearer-authenticator.js';
+import { isCanonicalCompactJws } from '../auth/canonical-jws.js';
 import { clientInactiveReason, issuedBeforeRevocation } from '../auth/client-check.js';
-import type { Identity } from '../auth/identity.js';
+import { localIssuerOf, type Identity } from '../auth/identity.js';
 import { scopesFromClaims } from '../auth/scope-claims.js';
 import type { ClientConfig, IssuerConfig } from '../config/schema.js';
 import { invalidToken, OAuthError, temporarilyUnavailable } from '../errors/oauth-error.js';
@@ -63,6 +64,7 @@ export class LocalTokenAuthenticator implements BearerAuthenticator {
     const compiled = this.deps.compiled();
     const issuer = compiled.config.issuer;
     if (!issuer || !peek || peek.payload.iss !== issuer.issuer) return undefined;
+    if (!isCanonicalCompactJws(token)) throw invalidToken('the token is not unpadded base64url', 'non_canonical_jws');
     const now = nowOf(this.deps);
     const claims = await this.verifySignature(token, peek, issuer, now);
     checkTokenTimes(claims, issuer, now);
@@ -83,7 +85,7 @@ export class LocalTokenAuthenticator implements BearerAuthenticator {
       scopes,
       ...(tenant !== undefined ? { tenant } : {}),
       method: 'bearer',
-      issuer: 'local',
+      issuer: localIssuerOf(compiled.config),
       subject: typeof claims.sub === 'string' ? claims.sub : undefined,
       tokenId: claims.jti,
       issuedAt: claims.iat * 1000,

@@ -142,6 +142,8 @@ export function upstreamHeaders(rawHeaders: readonly string[], ctx: ForwardConte
     out['x-auth-client-id'] = headerSafe(id.clientId);
     out['x-auth-scopes'] = headerSafe(id.scopes.join(' '));
     out['x-auth-method'] = id.method;
+    // SPEC.md 6: an identity is the pair (issuer, client id); a client id alone may collide across issuers.
+    out['x-auth-issuer'] = headerSafe(id.issuer);
     if (ctx.tenant !== undefined) out['x-auth-tenant'] = headerSafe(ctx.tenant);
   }
   return out;

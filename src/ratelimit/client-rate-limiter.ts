@@ -8,6 +8,15 @@ interface Bucket {
   windowMs: number;
 }
 
+/** Whose bucket: an identity is the pair (issuer, client id), so equal ids of two issuers never share one. */
+export interface RateSubject {
+  issuer: string;
+  clientId: string;
+}
+
+/** One string per pair; JSON keeps `a b`+`c` apart from `a`+`b c` whatever the characters. */
+const bucketKey = (who: RateSubject): string => JSON.stringify([who.issuer, who.clientId]);
+
 /**
  * Per-client `rate_limit` as a token bucket in this process's memory: capacity `limit`, refilled at `limit` per
  * window, so a client may burst up to its limit and then gets a steady rate. Nothing leaves the process, so the happy
@@ -18,11 +27,12 @@ export class ClientRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
 
   /** Takes one token; returns 0 when the request may pass, else the ms until a token is available. */
-  take(clientId: string, rate: Rate, now: number): number {
-    let bucket = this.buckets.get(clientId);
+  take(who: RateSubject, rate: Rate, now: number): number {
+    const key = bucketKey(who);
+    let bucket = this.buckets.get(key);
     if (!bucket || bucket.limit !== rate.limit || bucket.windowMs !== rate.windowMs) {
       bucket = { tokens: rate.limit, at: now, limit: rate.limit, windowMs: rate.windowMs };
-      this.buckets.set(clientId, bucket);
+      this.buckets.set(key, bucket);
     } else if (now > bucket.at) {
       bucket.tokens = Math.min(rate.limit, bucket.tokens + ((now - bucket.at) * rate.limit) / rate.windowMs);
       bucket.at = now;
@@ -35,12 +45,14 @@ export class ClientRateLimiter {
   }
 
   /** Tokens left (rounded down) for the `RateLimit` field. */
-  remaining(clientId: string): number {
-    return Math.floor(this.buckets.get(clientId)?.tokens ?? 0);
+  remaining(who: RateSubject): number {
+    return Math.floor(this.buckets.get(bucketKey(who))?.tokens ?? 0);
   }
 
-  /** Drops the buckets of clients that are no longer configured (after a reload). */
-  retain(clientIds: ReadonlySet<string> | ReadonlyMap<string, unknown>): void {
-    for (const id of this.buckets.keys()) if (!clientIds.has(id)) this.buckets.delete(id);
+  /** Keeps only the buckets of `issuer`'s clients that are still configured (after a reload). */
+  retain(issuer: string, clientIds: ReadonlySet<string> | ReadonlyMap<string, unknown>): void {
+    const keep = new Set<string>();
+    for (const clientId of clientIds.keys()) keep.add(bucketKey({ issuer, clientId }));
+    for (const key of this.buckets.keys()) if (!keep.has(key)) this.buckets.delete(key);
   }
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CredentialRejected } from '../auth/authenticate.js';
-import type { Identity } from '../auth/identity.js';
+import { isLocalIdentity, type Identity } from '../auth/identity.js';
 import { addCorsHeaders, answerPreflight, corsPolicy, isPreflight, type CorsPolicy } from '../cors/cors.js';
 import { invalidRequest, notFound, type OAuthError } from '../errors/oauth-error.js';
 import { renderError } from '../errors/render-error.js';
@@ -24,6 +24,8 @@ export interface RequestLog {
   client_address?: string;
   route?: string;
   client_id?: string;
+  /** who vouches for client_id (SPEC.md 6): equal ids of two issuers are two clients */
+  issuer?: string;
   auth_method?: string;
   decision: 'allow' | 'deny' | 'would_deny';
   reason?: string;
@@ -145,13 +147,16 @@ function handleDecision(
   }
   if (decision.identity) {
     log.client_id = decision.identity.clientId;
+    log.issuer = decision.identity.issuer;
     log.auth_method = decision.identity.method;
   }
   if (decision.kind === 'allow') {
     log.decision = 'allow';
-    if (limits && decision.identity) {
-      const rate = runtime.compiled.clients.get(decision.identity.clientId)?.rate_limit;
-      const wait = rate ? limits.clients.take(decision.identity.clientId, rate, limits.now()) : 0;
+    // Only the gateway's own clients have a rate_limit: a foreign identity with an equal id is another client.
+    const identity = decision.identity;
+    if (limits && identity && isLocalIdentity(identity, runtime.compiled.config)) {
+      const rate = runtime.compiled.clients.get(identity.clientId)?.rate_limit;
+      const wait = rate ? limits.clients.take(identity, rate, limits.now()) : 0;
       if (wait > 0) {
         log.decision = 'deny';
         return sendError(res, runtime, rateLimited('client', rate!, wait, 'rate_limited'), log);

@@ -2,10 +2,12 @@ import type { AuthContext } from '../auth/authenticate.js';
 import type { BearerAuthenticator } from '../auth/bearer-authenticator.js';
 import type { ClientSecretVerifier } from '../auth/client-secret-verifier.js';
 import { IntrospectionAuthenticator } from '../auth/introspection-authenticator.js';
+import { adminTokenHashes, OwnCredentialGuard, ownCredentialHashes } from '../auth/own-credential-guard.js';
 import { TrustedIssuerAuthenticator } from '../auth/trusted-issuer-authenticator.js';
 import type { CompiledConfig } from '../config/compile-config.js';
 import type { ChallengeContext } from '../errors/render-error.js';
 import type { KeySet } from '../issuer/keys.js';
+import { hashRefreshToken } from '../issuer/refresh-tokens.js';
 import { LocalTokenAuthenticator } from '../issuer/verify-local-token.js';
 import { Forwarder } from '../proxy/forwarder.js';
 import type { ClientStateCache } from '../store/client-state-cache.js';
@@ -31,6 +33,8 @@ export interface Runtime {
 
 export function buildRuntime(compiled: CompiledConfig, services: Services, withForwarders = true): Runtime {
   const { config } = compiled;
+  // every secret check of this config version costs one scrypt of the same parameters (client-secret-verifier.ts)
+  services.clientSecrets.prepare(compiled.clients.values());
   const bearer: BearerAuthenticator[] = [];
   if (config.issuer && services.keys) {
     bearer.push(
@@ -42,7 +46,18 @@ export function buildRuntime(compiled: CompiledConfig, services: Services, withF
     );
   }
   if (config.trusted_issuers.length > 0) bearer.push(new TrustedIssuerAuthenticator(config.trusted_issuers));
-  if (config.introspection) bearer.push(new IntrospectionAuthenticator(config.introspection));
+  if (config.introspection) {
+    // The gateway's own credentials are refused before anything is sent to the third-party endpoint.
+    bearer.push(
+      new OwnCredentialGuard({
+        hashes: ownCredentialHashes(config, adminTokenHashes(config)),
+        isVerifiedSecret: (token) => services.clientSecrets.isVerifiedSecret(token),
+        isLegacyRefreshToken: async (token) =>
+          (await services.store.findRefreshToken(hashRefreshToken(token))) !== undefined,
+      }),
+    );
+    bearer.push(new IntrospectionAuthenticator(config.introspection));
+  }
 
   const forwarders = new Map<string, Forwarder>();
   if (withForwarders)

@@ -3,6 +3,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { dirname, resolve } from 'node:path';
+import { localIssuerOf } from '../auth/identity.js';
 import { compileConfig } from '../config/compile-config.js';
 import { loadConfigFile } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/schema.js';
@@ -253,7 +254,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         }
         // ... and the TLS pair, for renewals the file watch missed (network file systems, a watch that stopped)
         if (tls) tls.reload('config_reload');
-        limits.clients.retain(nextCompiled.clients);
+        limits.clients.retain(localIssuerOf(nextCompiled.config), nextCompiled.clients);
         metrics.retire(previous);
         // Requests in flight keep the old runtime; close its resources once they had time to finish.
         setTimeout(() => previous.close(), 120_000).unref();

@@ -134,7 +134,7 @@ describe('IntrospectionAuthenticator answers', () => {
       scopes: ['menu:read', 'orders:write'],
       tenant: 'rest-berlin',
       method: 'bearer',
-      issuer: 'https://idp.example/',
+      issuer: 'introspection',
       subject: 'svc',
       tokenId: 'j1',
       issuedAt: nowS() * 1000,

@@ -94,7 +94,7 @@ describe('TrustedIssuerAuthenticator ownership', () => {
 
   it('refuses a JWE (five parts) even when handed a peek', async () => {
     const jwe = 'eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d';
-    await expect401(jwe, 'malformed_token', { header: { alg: 'RSA-OAEP' }, payload: { iss: ISS_A } });
+    await expect401(jwe, 'malformed_token', { header: { alg: 'RSA-OAEP' }, payload: { iss: ISS_A }, canonical: true });
   });
 });
 
@@ -192,7 +192,11 @@ describe('TrustedIssuerAuthenticator refuses', () => {
     await expect401(none, 'algorithm_not_allowed');
     const empty = craftJws({ alg: 'none' }, claims());
     expect(peekJwt(empty)).toBeUndefined(); // not even owned
-    await expect401(empty, 'algorithm_not_allowed', { header: { alg: 'none' }, payload: { iss: ISS_A } });
+    await expect401(empty, 'algorithm_not_allowed', {
+      header: { alg: 'none' },
+      payload: { iss: ISS_A },
+      canonical: true,
+    });
   });
 
   it('HS256 keyed with the public key', async () => {
@@ -256,12 +260,12 @@ describe('TrustedIssuerAuthenticator refuses', () => {
   });
 
   it('refresh and ID tokens that carry a Keycloak-style typ', async () => {
-    await expect401(await keyA.sign(claims({ typ: 'Refresh' })), 'not_access_token');
-    await expect401(await keyA.sign(claims({ typ: 'ID' })), 'not_access_token');
+    await expect401(await keyA.sign(claims({ typ: 'Refresh' })), 'wrong_token_type');
+    await expect401(await keyA.sign(claims({ typ: 'ID' })), 'wrong_token_type');
   });
 
   it('garbage in a token it owns, as a 401 and never a throw of anything else', async () => {
-    const peek = { header: { alg: 'ES256' }, payload: { iss: ISS_A } };
+    const peek = { header: { alg: 'ES256' }, payload: { iss: ISS_A }, canonical: true };
     for (const token of ['a.b.c', '..', 'e30.e30.', `${'A'.repeat(5000)}.e30.xx`, 'eyJhbGciOiJFUzI1NiJ9.e30.%%%']) {
       const err = await rejection(token, peek);
       expect(err.status).toBe(401);

@@ -138,6 +138,8 @@ describe('parseConfig: the SPEC example', () => {
         algorithms: ['RS256', 'ES256'],
         scope_claim: 'scope',
         tenant_claim: 'tenant',
+        token_types: ['absent', 'JWT', 'at+jwt'],
+        max_lifetime: 86_400_000,
       },
     ]);
     expect(config.introspection).toEqual({
@@ -532,6 +534,24 @@ describe('parseConfig: bad values', () => {
     const audience = problemOf(`trusted_issuers:\n  - issuer: x\n    jwks_uri: https://x/j\n    audience: 5\n`);
     expect(audience).toMatchObject({ line: 4, col: 15, key: 'trusted_issuers[0].audience' });
     expect(audience.message).toBe('expected a string or a list, got a number');
+  });
+
+  it('reserves `local` and `introspection` as issuers (X-Auth-Issuer of own and introspected identities)', () => {
+    for (const name of ['local', 'introspection']) {
+      const p = problemOf(`trusted_issuers:\n  - issuer: ${name}\n    jwks_uri: https://x/j\n    audience: api\n`);
+      expect(p).toMatchObject({ key: 'trusted_issuers[0].issuer' });
+      expect(p.message).toMatch(/reserved/);
+    }
+  });
+
+  it('token_types and max_lifetime per trusted issuer', () => {
+    const base = `trusted_issuers:\n  - issuer: x\n    jwks_uri: https://x/j\n    audience: api\n`;
+    const config = parseConfig(`${base}    token_types: [at+jwt]\n    max_lifetime: 1h\n`, 'gateway.yaml', {
+      env: ENV,
+    });
+    expect(config.trusted_issuers[0]).toMatchObject({ token_types: ['at+jwt'], max_lifetime: 3_600_000 });
+    expect(problemOf(`${base}    token_types: []\n`)).toMatchObject({ key: 'trusted_issuers[0].token_types' });
+    expect(problemOf(`${base}    max_lifetime: 0s\n`)).toMatchObject({ key: 'trusted_issuers[0].max_lifetime' });
   });
 
   it('within a union, the error of the branch that fits is reported', () => {

@@ -153,6 +153,7 @@ describe('header hygiene', () => {
     const names = r.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
     expect(names.filter((n) => n.replaceAll('_', '-').startsWith('x-auth-')).sort()).toEqual([
       'x-auth-client-id',
+      'x-auth-issuer',
       'x-auth-method',
       'x-auth-scopes',
     ]);

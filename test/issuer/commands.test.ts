@@ -117,7 +117,7 @@ describe('scopegate refresh-token', () => {
   it('mints a refresh token of limited validity, stored only as its hash', async () => {
     const before = Date.now();
     const token = await refreshTokenCommand({ configPath, client: 'pos-partner', ttl: '7d' });
-    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(token).toMatch(/^sgr_[A-Za-z0-9_-]{43}$/);
     const store = await openStore('sqlite:./data/state.db', dir);
     const record = await store.findRefreshToken(hashRefreshToken(token));
     await store.close();

@@ -73,7 +73,8 @@ describe('LocalTokenAuthenticator', () => {
       scopes: ['menu:read', 'orders:read'],
       tenant: 'rest-berlin',
       method: 'bearer',
-      issuer: 'local',
+      // SPEC.md 6: the gateway's own clients carry the local issuer's URL (X-Auth-Issuer)
+      issuer: 'http://issuer.test',
       subject: 'pos-partner',
       tokenId: jti,
     });
@@ -147,7 +148,11 @@ describe('LocalTokenAuthenticator', () => {
     };
     const none = `${b64({ alg: 'none', typ: 'at+jwt', kid: f.deps.keys.signing.kid })}.${b64(payload)}.`;
     expect(peekJwt(none)).toBeUndefined();
-    const forced = auth.authenticate(none, { header: { alg: 'none', kid: f.deps.keys.signing.kid }, payload });
+    const forced = auth.authenticate(none, {
+      header: { alg: 'none', kid: f.deps.keys.signing.kid },
+      payload,
+      canonical: true,
+    });
     await expect(forced).rejects.toBeInstanceOf(OAuthError);
   });
 
@@ -250,6 +255,7 @@ describe('LocalTokenAuthenticator', () => {
       const peek = peekJwt(token) ?? {
         header: { kid: f.deps.keys.signing.kid, alg: 'ES256' },
         payload: { iss: 'http://issuer.test' },
+        canonical: true,
       };
       const err = await auth.authenticate(token, peek).catch((e: unknown) => e);
       expect((err as OAuthError).status).toBe(401);

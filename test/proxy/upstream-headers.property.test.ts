@@ -131,6 +131,7 @@ const identity: fc.Arbitrary<Identity | undefined> = fc.option(
     clientId: fc.oneof(fc.stringMatching(/^[a-z0-9-]{1,12}$/), anyString),
     scopes: fc.array(fc.oneof(fc.stringMatching(/^[a-z:]{1,10}$/), anyString), { maxLength: 4 }),
     method: fc.constantFrom('bearer', 'api_key', 'client_secret') as fc.Arbitrary<Identity['method']>,
+    issuer: fc.oneof(fc.constantFrom('local', 'introspection', 'https://idp.example/'), anyString),
   }),
   { nil: undefined },
 );
@@ -162,7 +163,10 @@ describe('upstreamHeaders: properties', () => {
           'transfer-encoding',
           'content-length',
         ]);
-        if (ctx.identity) for (const n of ['x-auth-client-id', 'x-auth-scopes', 'x-auth-method']) gatewaySet.add(n);
+        if (ctx.identity)
+          for (const n of ['x-auth-client-id', 'x-auth-scopes', 'x-auth-method', 'x-auth-issuer']) {
+            gatewaySet.add(n);
+          }
         if (ctx.identity && ctx.tenant !== undefined) gatewaySet.add('x-auth-tenant');
 
         // H8: lowercase, unique
@@ -185,6 +189,7 @@ describe('upstreamHeaders: properties', () => {
         else {
           const expected = [
             'x-auth-client-id',
+            'x-auth-issuer',
             'x-auth-method',
             'x-auth-scopes',
             ...(ctx.tenant !== undefined ? ['x-auth-tenant'] : []),
@@ -194,6 +199,7 @@ describe('upstreamHeaders: properties', () => {
           const safe = (v: string) => (/^[\x20-\x7E]*$/.test(v) ? v : encodeURIComponent(v));
           expect(out['x-auth-client-id']).toBe(safe(ctx.identity.clientId));
           expect(out['x-auth-scopes']).toBe(safe(ctx.identity.scopes.join(' ')));
+          expect(out['x-auth-issuer']).toBe(safe(ctx.identity.issuer));
           if (ctx.tenant !== undefined) expect(out['x-auth-tenant']).toBe(safe(ctx.tenant));
         }
 

@@ -164,7 +164,7 @@ describe('identity headers come from the gateway only', () => {
       names(r)
         .filter((n) => n.startsWith('x-auth-'))
         .sort(),
-    ).toEqual(['x-auth-client-id', 'x-auth-method', 'x-auth-scopes']);
+    ).toEqual(['x-auth-client-id', 'x-auth-issuer', 'x-auth-method', 'x-auth-scopes']);
     expect(r.headers['x-auth-client-id']).toBe('pos');
     expect(r.headers['x-auth-scopes']).toBe('menu:read orders:read orders:write');
     expect(r.headers['x-auth-method']).toBe('bearer');
