@@ -63,14 +63,39 @@ function readSegment(raw: string): Segment | string {
   // `..;x` is `..` to servers that strip `;` path parameters before resolving dot segments (Tomcat, Jetty): the
   // gateway would match `/public/..;/admin` under /public while such an upstream serves /admin.
   if (/^\.\.?;/.test(decoded)) return 'dot segment with a ; parameter in path';
+  if (decoded.includes('.') && readsAsDotSegment(decoded)) {
+    return 'segment of dots and spaces that an upstream may read as a dot segment';
+  }
   const hidden = hiddenSeparator(decoded);
   if (hidden) return hidden;
   return { decoded, canonical };
 }
 
+/**
+ * Characters an upstream may trim from the end (or both ends) of a segment: every Unicode space (`\s`: ASCII space
+ * and tab, U+00A0, U+1680, U+2000-200A, U+202F, U+205F, U+3000, U+FEFF, line breaks), NEL and the zero-width
+ * ones. Windows path APIs and IIS drop trailing dots and spaces, so `..%20` and `...` name the parent there.
+ */
+const TRIMMABLE_DOTS = /^[.\s\u0085\u180e\u200b-\u200d\u2060]*\.[.\s\u0085\u180e\u200b-\u200d\u2060]*$/u;
+
+/**
+ * A segment made only of dots and trimmable characters that is not itself `.` or `..` (those are resolved): an
+ * upstream that trims trailing dots or spaces reads it as a dot segment the gateway did not resolve.
+ */
+export function readsAsDotSegment(decoded: string): boolean {
+  if (decoded === '.' || decoded === '..') return false;
+  return TRIMMABLE_DOTS.test(decoded) || TRIMMABLE_DOTS.test(decoded.normalize('NFKC'));
+}
+
 /** A segment that is a dot segment or holds a separator or NUL: what must never reach an upstream inside one segment. */
 function isDangerous(value: string): boolean {
-  return value === '.' || value === '..' || /^\.\.?;/.test(value) || /[/\\\0]/.test(value);
+  return (
+    value === '.' ||
+    value === '..' ||
+    /^\.\.?;/.test(value) ||
+    /[/\\\0]/.test(value) ||
+    (value.includes('.') && readsAsDotSegment(value))
+  );
 }
 
 /** Percent-decodes valid `%XX` escapes once, leaving anything else as it is (never throws). */

@@ -49,9 +49,14 @@ describe('normalizeTarget: dot segments', () => {
   });
 
   it('segments that only look like dots are ordinary segments', () => {
-    expect(ok('/a/.../b').segments).toEqual(['a', '...', 'b']);
     expect(ok('/a/..b/c').segments).toEqual(['a', '..b', 'c']);
     expect(ok('/a/.hidden').segments).toEqual(['a', '.hidden']);
+  });
+
+  it('refuses segments an upstream that trims dots and spaces reads as dot segments (issue 11)', () => {
+    for (const seg of ['...', '....', '..%20', '.%20', '%20..', '..%C2%A0', '..%E3%80%80', '..%E2%80%8B', '..%2520']) {
+      expect(rejected(`/a/${seg}/b`)).toMatch(/dot segment/);
+    }
   });
 
   it('refuses a dot segment carrying a ; parameter (Tomcat and Jetty read `..;x` as `..`)', () => {

@@ -307,3 +307,39 @@ describe('path override headers (Symfony X-Original-URL, Traefik X-Forwarded-Uri
     expect(r.url).toBe('/public/x');
   });
 });
+
+describe('segments an upstream that trims dots and spaces reads as dot segments (issue 11)', () => {
+  // Windows path APIs, IIS and others drop trailing dots and spaces in a segment: `..%20` and `...` are `..` there.
+  const shapes = [
+    '..%20',
+    '.%20',
+    '...',
+    '....',
+    '%20..',
+    '..%20%20',
+    '..%C2%A0',
+    '..%E3%80%80',
+    '..%E2%80%8A',
+    '..%E2%80%8B',
+    '.%20.',
+    '..%2520',
+    '%EF%BC%8E%EF%BC%8E%20',
+  ];
+  for (const shape of shapes) {
+    it(`400: ${shape} from a public route`, async () => {
+      const res = await send(h.gw.url, 'GET', `/api/public/${shape}/menu`);
+      expectError(res, 400, 'invalid_request');
+      expectNothingForwarded(h);
+    });
+    it(`400: ${shape} across a tenant_param segment, with a valid token for the first tenant`, async () => {
+      const res = await send(
+        h.gw.url,
+        'GET',
+        `/api/organizations/rest-berlin/reservations/${shape}/${shape}/rest-munich/reservations/1`,
+        ['Authorization', `Bearer ${h.berlinToken}`],
+      );
+      expectError(res, 400, 'invalid_request');
+      expectNothingForwarded(h);
+    });
+  }
+});
