@@ -54,6 +54,10 @@ export const insufficientScope = (
   reason = 'insufficient_scope',
 ) => new OAuthError(403, 'insufficient_scope', description, 'bearer', { scope, reason });
 
+/** 414 (RFC 9110 15.5.15): a path longer than the gateway matches; no challenge, like 413. */
+export const uriTooLong = (description: string) =>
+  new OAuthError(414, 'invalid_request', description, 'none', { reason: 'uri_too_long' });
+
 export const notFound = () =>
   new OAuthError(404, 'not_found', 'no route matches this path', 'none', { reason: 'no_route' });
 

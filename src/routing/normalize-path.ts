@@ -13,7 +13,20 @@ export type NormalizedTarget =
       /** raw query including the leading `?`, or '' */
       query: string;
     }
-  | { ok: false; reason: string };
+  | {
+      ok: false;
+      reason: string;
+      /** the path is longer than MAX_PATH_LENGTH or has more than MAX_SEGMENTS segments: 414, not 400 */
+      tooLong?: true;
+    };
+
+/**
+ * Bounds on the path (issue 11: work per request is bounded by the request, whatever the route table). IIS's
+ * default `maxUrl` is 4096 too; no REST path needs 128 segments. Counted on the raw path, before dot segments are
+ * resolved, so `/a/..` repeated cannot hide the length.
+ */
+export const MAX_PATH_LENGTH = 4096;
+export const MAX_SEGMENTS = 128;
 
 const HEX = /^[0-9A-Fa-f]{2}$/;
 // RFC 3986 3.3 pchar minus pct-encoded: what may stand raw in a forwarded segment.
@@ -142,7 +155,13 @@ export function normalizeTarget(target: string): NormalizedTarget {
     if (c < 0x21 || c === 0x7f || c >= 0x80) return fail('control character, space or non-ASCII byte in query');
   }
 
+  if (rawPath.length > MAX_PATH_LENGTH) {
+    return { ok: false, reason: `path longer than ${MAX_PATH_LENGTH} characters`, tooLong: true };
+  }
   const rawSegments = rawPath.slice(1).split('/');
+  if (rawSegments.length > MAX_SEGMENTS) {
+    return { ok: false, reason: `path with more than ${MAX_SEGMENTS} segments`, tooLong: true };
+  }
   const out: Segment[] = [];
   // RFC 3986 5.2.4 remove_dot_segments, on decoded values (so %2e%2e is a dot segment too); empty segments from `//`
   // are merged as most servers do, so `/a//b` cannot dodge a route for `/a/b`.

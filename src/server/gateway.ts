@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CredentialRejected } from '../auth/authenticate.js';
 import type { Identity } from '../auth/identity.js';
 import { addCorsHeaders, answerPreflight, corsPolicy, isPreflight, type CorsPolicy } from '../cors/cors.js';
-import { invalidRequest, notFound, type OAuthError } from '../errors/oauth-error.js';
+import { invalidRequest, notFound, uriTooLong, type OAuthError } from '../errors/oauth-error.js';
 import { renderError } from '../errors/render-error.js';
 import { issuerEndpoint } from '../issuer/issuer-paths.js';
 import { decide, type Decision, type Destination } from '../pipeline/decide.js';
@@ -238,7 +238,10 @@ function preflight(
   log: RequestLog,
 ): void {
   const target = normalizeTarget(req.url ?? '/');
-  if (!target.ok) return sendError(res, runtime, invalidRequest(target.reason, 'bad_path'), log);
+  if (!target.ok) {
+    const error = target.tooLong ? uriTooLong(target.reason) : invalidRequest(target.reason, 'bad_path');
+    return sendError(res, runtime, error, log);
+  }
   let allow: readonly string[];
   const match = matchRoute(runtime.compiled.routes, target.segments);
   const endpoint = match ? undefined : issuerEndpoint(runtime.compiled, target.path);

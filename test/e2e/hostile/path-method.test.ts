@@ -343,3 +343,34 @@ describe('segments an upstream that trims dots and spaces reads as dot segments 
     });
   }
 });
+
+describe('bounded paths (issue 11: matching work bounded by the request)', () => {
+  const many = (n: number) => Array.from({ length: n }, (_, i) => `s${i % 10}`).join('/');
+
+  it('4,000 segments (8 KB) on a public route: 414, nothing forwarded', async () => {
+    const res = await send(h.gw.url, 'GET', `/api/public/${many(4000)}`);
+    expectError(res, 414, 'invalid_request');
+    expectNothingForwarded(h);
+  });
+
+  it('129 segments: 414; 128 segments still route', async () => {
+    expectError(await send(h.gw.url, 'GET', `/api/public/${many(127)}`), 414, 'invalid_request');
+    expectNothingForwarded(h);
+    const ok = await send(h.gw.url, 'GET', `/api/public/${many(126)}`);
+    expect(ok.status).toBe(200);
+    expect(h.upstream.requests).toHaveLength(1);
+  });
+
+  it('dot segments do not hide the count, and a protected route answers 414 before asking for credentials', async () => {
+    expectError(await send(h.gw.url, 'GET', `/api/public${'/a/..'.repeat(70)}/x`), 414, 'invalid_request');
+    expectError(await send(h.gw.url, 'GET', `/api/menu/${many(200)}`), 414, 'invalid_request');
+    expectNothingForwarded(h);
+  });
+
+  it('a path over 4096 characters: 414; a long query is not counted', async () => {
+    expectError(await send(h.gw.url, 'GET', `/api/public/${'x'.repeat(4100)}`), 414, 'invalid_request');
+    expectNothingForwarded(h);
+    const ok = await send(h.gw.url, 'GET', `/api/public/x?q=${'y'.repeat(6000)}`);
+    expect(ok.status).toBe(200);
+  });
+});
