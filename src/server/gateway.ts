@@ -12,6 +12,7 @@ import type { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
 import { rateLimited } from '../ratelimit/ratelimit-headers.js';
 import { matchRoute } from '../routing/match-route.js';
 import { normalizeTarget } from '../routing/normalize-path.js';
+import { redactPath } from './log-safety.js';
 import { REDACT_PATHS, type Logger } from './logger.js';
 import type { Runtime } from './runtime.js';
 
@@ -136,7 +137,7 @@ function handleDecision(
   const destination = decision.destination;
   if (destination) {
     log.route = destination.route.label;
-    log.path = destination.forwardTarget.split('?', 1)[0];
+    log.path = redactPath(destination.forwardTarget.split('?', 1)[0]!);
   }
   if (decision.identity) {
     log.client_id = decision.identity.clientId;
