@@ -76,20 +76,23 @@ function readSegment(raw: string): Segment | string {
   // `..;x` is `..` to servers that strip `;` path parameters before resolving dot segments (Tomcat, Jetty): the
   // gateway would match `/public/..;/admin` under /public while such an upstream serves /admin.
   if (/^\.\.?;/.test(decoded)) return 'dot segment with a ; parameter in path';
-  if (decoded.includes('.') && readsAsDotSegment(decoded)) {
-    return 'segment of dots and spaces that an upstream may read as a dot segment';
-  }
+  if (readsAsDotSegment(decoded)) return 'segment of dots and spaces that an upstream may read as a dot segment';
+  if (trimmedByUpstream(decoded)) return 'segment ending in a dot or space, or starting with a space, in path';
   const hidden = hiddenSeparator(decoded);
   if (hidden) return hidden;
   return { decoded, canonical };
 }
 
 /**
- * Characters an upstream may trim from the end (or both ends) of a segment: every Unicode space (`\s`: ASCII space
- * and tab, U+00A0, U+1680, U+2000-200A, U+202F, U+205F, U+3000, U+FEFF, line breaks), NEL and the zero-width
- * ones. Windows path APIs and IIS drop trailing dots and spaces, so `..%20` and `...` name the parent there.
+ * Characters an upstream may trim from a segment: every Unicode space (`\s`: ASCII space and tab, U+00A0, U+1680,
+ * U+2000-200A, U+202F, U+205F, U+3000, U+FEFF, line breaks), NEL and the zero-width ones. Windows path APIs and IIS
+ * drop trailing dots and spaces (`..%20` and `...` name the parent there, `admin.` names `admin`); frameworks that
+ * trim parameters drop leading spaces too.
  */
-const TRIMMABLE_DOTS = /^[.\s\u0085\u180e\u200b-\u200d\u2060]*\.[.\s\u0085\u180e\u200b-\u200d\u2060]*$/u;
+const TRIM = '\\s\\u0085\\u180e\\u200b-\\u200d\\u2060';
+const TRIMMABLE_DOTS = new RegExp(`^[.${TRIM}]*\\.[.${TRIM}]*$`, 'u');
+const TRIMMED_EDGE = new RegExp(`[.${TRIM}]$|^[${TRIM}]`, 'u');
+const NON_ASCII = /[^\p{ASCII}]/u;
 
 /**
  * A segment made only of dots and trimmable characters that is not itself `.` or `..` (those are resolved): an
@@ -97,18 +100,22 @@ const TRIMMABLE_DOTS = /^[.\s\u0085\u180e\u200b-\u200d\u2060]*\.[.\s\u0085\u180e
  */
 export function readsAsDotSegment(decoded: string): boolean {
   if (decoded === '.' || decoded === '..') return false;
-  return TRIMMABLE_DOTS.test(decoded) || TRIMMABLE_DOTS.test(decoded.normalize('NFKC'));
+  return TRIMMABLE_DOTS.test(decoded) || (NON_ASCII.test(decoded) && TRIMMABLE_DOTS.test(decoded.normalize('NFKC')));
+}
+
+/**
+ * A segment ending in a dot or a trimmable character, or starting with a trimmable character (NFKC forms included),
+ * other than `.` and `..`: such an upstream reads `admin.` or `admin%20` as `admin`, a segment that a literal route
+ * did not match at the gateway (ASP.NET refuses these URLs by default for the same reason).
+ */
+export function trimmedByUpstream(decoded: string): boolean {
+  if (decoded === '.' || decoded === '..') return false;
+  return TRIMMED_EDGE.test(decoded) || (NON_ASCII.test(decoded) && TRIMMED_EDGE.test(decoded.normalize('NFKC')));
 }
 
 /** A segment that is a dot segment or holds a separator or NUL: what must never reach an upstream inside one segment. */
 function isDangerous(value: string): boolean {
-  return (
-    value === '.' ||
-    value === '..' ||
-    /^\.\.?;/.test(value) ||
-    /[/\\\0]/.test(value) ||
-    (value.includes('.') && readsAsDotSegment(value))
-  );
+  return value === '.' || value === '..' || /^\.\.?;/.test(value) || /[/\\\0]/.test(value) || readsAsDotSegment(value);
 }
 
 /** Percent-decodes valid `%XX` escapes once, leaving anything else as it is (never throws). */

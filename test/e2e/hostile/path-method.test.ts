@@ -84,8 +84,6 @@ describe('matching is exact, case-sensitive and on segment boundaries', () => {
     ['prefix without a segment boundary', '/api/publicity'],
     ['uppercase prefix', '/API/public/x'],
     ['mixed case segment', '/api/Public/x'],
-    ['trailing dot (Windows and Caddy fold it)', '/api/public./x'],
-    ['trailing space, encoded', '/api/public%20/x'],
     ['path parameter on the route segment', '/api/public;jsessionid=1/x'],
     ['escape above the root into nothing', '/api/public/../../../../etc/passwd'],
     ['encoded unreserved letters still match case-sensitively', '/api/%50ublic/x'],
@@ -98,6 +96,13 @@ describe('matching is exact, case-sensitive and on segment boundaries', () => {
       expectNothingForwarded(h);
     });
   }
+
+  it('400 (issue 11; 404 before): a trailing dot or encoded space, which Windows, IIS and Caddy fold', async () => {
+    for (const target of ['/api/public./x', '/api/public%20/x']) {
+      expectError(await send(h.gw.url, 'GET', target), 400, 'invalid_request');
+    }
+    expectNothingForwarded(h);
+  });
 
   it('a leading // is merged, not read as a network path', async () => {
     const res = await send(h.gw.url, 'GET', '//api/public/x');
@@ -373,4 +378,50 @@ describe('bounded paths (issue 11: matching work bounded by the request)', () =>
     const ok = await send(h.gw.url, 'GET', `/api/public/x?q=${'y'.repeat(6000)}`);
     expect(ok.status).toBe(200);
   });
+});
+
+describe('segments an upstream trims into a protected literal (issue 11: admin. and admin%20 are admin on IIS)', () => {
+  // A protected literal route before a public route with a parameter: `/api/admin./info` misses the first and
+  // matches the second at the gateway, while an upstream that trims trailing dots or spaces serves /api/admin/info.
+  let t: Hostile;
+  beforeAll(async () => {
+    t = await startHostile({
+      extraRoutes: `  - path: /api/admin/**
+    upstream: restaurant
+    scopes: [admin:read]
+  - path: /api/:section/info
+    upstream: restaurant
+    auth: none
+`,
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  beforeEach(() => {
+    t.upstream.requests.length = 0;
+  });
+
+  it('control: /api/admin/info is protected, /api/about/info is public', async () => {
+    expectError(await send(t.gw.url, 'GET', '/api/admin/info'), 401, 'invalid_token');
+    expect((await send(t.gw.url, 'GET', '/api/about/info')).status).toBe(200);
+  });
+
+  for (const seg of [
+    'admin.',
+    'admin..',
+    'admin%2E',
+    'admin%20',
+    'admin%20.',
+    '%20admin',
+    'admin%C2%A0',
+    'admin%E3%80%80',
+    'admin%E2%80%8B',
+    'admin%EF%BC%8E',
+  ]) {
+    it(`400: /api/${seg}/info, nothing forwarded`, async () => {
+      expectError(await send(t.gw.url, 'GET', `/api/${seg}/info`), 400, 'invalid_request');
+      expectNothingForwarded(t);
+    });
+  }
 });
