@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { safeEqual } from '../auth/secret-hash.js';
-import { invalidToken, missingCredentials, OAuthError } from '../errors/oauth-error.js';
+import { invalidRequest, invalidToken, missingCredentials, OAuthError } from '../errors/oauth-error.js';
 import { renderError } from '../errors/render-error.js';
 import type { Runtime, Services } from '../server/runtime.js';
 import { revokeClientAccess, restoreClientAccess } from './client-access.js';
@@ -23,6 +23,17 @@ export function createAdminApp(deps: AdminDeps): express.Express {
   app.disable('x-powered-by');
   app.set('case sensitive routing', true);
   app.set('strict routing', true);
+
+  // Express decodes route params with decodeURIComponent and answers a URIError with 500: refuse a malformed path
+  // before any route sees it, whatever routes are added later.
+  app.use((req, _res, next) => {
+    try {
+      decodeURIComponent(req.path);
+    } catch {
+      return next(invalidRequest('malformed percent-encoding in path', 'bad_path'));
+    }
+    next();
+  });
 
   app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
@@ -70,10 +81,25 @@ export function createAdminApp(deps: AdminDeps): express.Express {
     sendJson(res, 404, { error: 'not_found', error_description: 'no such admin path' }),
   );
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const rendered = renderError(err instanceof OAuthError ? err : undefined, {
+    const rendered = renderError(clientFault(err), {
       realm: `${deps.runtime().compiled.config.server.realm}-admin`,
     });
     res.writeHead(rendered.status, rendered.headers).end(rendered.body);
   });
   return app;
+}
+
+/**
+ * An OAuthError as it is; an error Express or a body parser raised for the request itself (`status` 4xx: malformed
+ * path parameter, unreadable JSON, body too large) as that 4xx `invalid_request`; anything else stays a 500.
+ */
+function clientFault(err: unknown): OAuthError | undefined {
+  if (err instanceof OAuthError) return err;
+  if (err instanceof URIError) return invalidRequest('malformed percent-encoding in path', 'bad_path');
+  const status = typeof err === 'object' && err !== null ? (err as { status?: unknown; statusCode?: unknown }) : {};
+  const code = typeof status.status === 'number' ? status.status : status.statusCode;
+  if (typeof code === 'number' && code >= 400 && code < 500) {
+    return new OAuthError(code, 'invalid_request', 'the request could not be read', 'none', { reason: 'bad_request' });
+  }
+  return undefined;
 }

@@ -9,6 +9,9 @@ const SCHEME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const VISIBLE = /^[\x21-\x7E]+$/;
 const MAX_CREDENTIAL_LENGTH = 8192;
 
+/** Credential headers with a `-` in their name: the ones an `_` spelling can stand for. */
+const DASHED_CREDENTIALS = new Set(['x-api-key', 'x-client-id', 'x-client-secret']);
+
 interface Found {
   authorization: string[];
   apiKey: string[];
@@ -34,6 +37,10 @@ export function extractCredential(rawHeaders: readonly string[], queryHasAccessT
     else if (lower === 'x-api-key') found.apiKey.push(rawHeaders[i + 1]!);
     else if (lower === 'x-client-id') found.clientId.push(rawHeaders[i + 1]!);
     else if (lower === 'x-client-secret') found.clientSecret.push(rawHeaders[i + 1]!);
+    else if (lower.includes('_') && DASHED_CREDENTIALS.has(lower.replaceAll('_', '-'))) {
+      // WSGI/CGI upstreams read `X_Client_Id` as `X-Client-Id`: a credential the gateway did not check (SPEC.md 6)
+      throw invalidRequest(`${name}: credential headers are spelled with "-", not "_"`, 'credential_header_spelling');
+    }
   }
   if (queryHasAccessToken) throw invalidRequest('access tokens are not accepted in the query string', 'token_in_query');
 

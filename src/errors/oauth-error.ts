@@ -54,6 +54,20 @@ export const insufficientScope = (
   reason = 'insufficient_scope',
 ) => new OAuthError(403, 'insufficient_scope', description, 'bearer', { scope, reason });
 
+/** 414 (RFC 9110 15.5.15): a path longer than the gateway matches; no challenge, like 413. */
+export const uriTooLong = (description: string) =>
+  new OAuthError(414, 'invalid_request', description, 'none', { reason: 'uri_too_long' });
+
+/** 431 (RFC 6585 5): more header fields than the gateway forwards without an upstream dropping its own. */
+export const tooManyHeaderFields = (limit: number) =>
+  new OAuthError(431, 'invalid_request', `more than ${limit} header fields`, 'none', { reason: 'too_many_headers' });
+
+/** 505 (RFC 9110 15.6.6): only HTTP/1.0 and HTTP/1.1 request lines are served. */
+export const httpVersionNotSupported = (version: string) =>
+  new OAuthError(505, 'invalid_request', `HTTP/${version} is not supported; use HTTP/1.1`, 'none', {
+    reason: 'http_version',
+  });
+
 export const notFound = () =>
   new OAuthError(404, 'not_found', 'no route matches this path', 'none', { reason: 'no_route' });
 

@@ -8,7 +8,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import express from 'express';
-import { methodNotAllowed } from '../errors/oauth-error.js';
+import { methodNotAllowed, OAuthError } from '../errors/oauth-error.js';
 import { renderError } from '../errors/render-error.js';
 import type { IssuerDeps } from './issuer-deps.js';
 import { servedEndpoint, type IssuerEndpoint } from './issuer-paths.js';
@@ -53,6 +53,8 @@ export function createIssuerApp(deps: Omit<IssuerDeps, 'keys'> & { keys?: Issuer
     const outcome: TokenOutcome = {};
     res.locals.issuerOutcome = outcome;
     const fail = (err: unknown) => {
+      // the access log says why (bad_client_credentials, client_expired, refresh_token_replayed ...), not `http_401`
+      outcome.reason = err instanceof OAuthError ? err.reason : 'internal';
       const rendered = renderError(err, { realm });
       // A refused body (413) is not read to its end; close the connection rather than drain it.
       if (rendered.status === 413) rendered.headers.Connection = 'close';

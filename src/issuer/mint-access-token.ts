@@ -26,6 +26,20 @@ export class MintError extends Error {
   override name = 'MintError';
 }
 
+/** The client's `expires_at` leaves no whole second for a token: it is (about to be) expired. */
+export class ClientExpiredError extends MintError {
+  override name = 'ClientExpiredError';
+}
+
+/**
+ * True when a token minted at `now` could not live one whole second: `exp` has second precision and is cut at the
+ * client's `expires_at`, so within the last second before an `expires_at` with milliseconds the client has no token
+ * left to get, though its credentials still work for a few hundred ms.
+ */
+export function noTokenLifetimeLeft(client: { expires_at?: number }, now: number): boolean {
+  return client.expires_at !== undefined && Math.floor(client.expires_at / 1000) <= Math.floor(now / 1000);
+}
+
 /**
  * Signs an access token for `clientId`. Its lifetime is `issuer.access_token_ttl`, cut short at the client's
  * `expires_at`. `iat` has second precision, so a token minted in the second of the client's last revocation
@@ -47,7 +61,7 @@ export async function mintAccessToken(
   if (state.notBefore !== undefined && iat * 1000 <= state.notBefore) iat = Math.floor(state.notBefore / 1000) + 1;
   let exp = iat + Math.floor(issuer.access_token_ttl / 1000);
   if (client.expires_at !== undefined) exp = Math.min(exp, Math.floor(client.expires_at / 1000));
-  if (exp <= Math.floor(now / 1000)) throw new MintError(`client "${client.id}" has expired`);
+  if (exp <= Math.floor(now / 1000)) throw new ClientExpiredError(`client "${client.id}" has expired`);
   const jti = randomBytes(16).toString('base64url');
   const { signing } = deps.keys;
   const accessToken = await new SignJWT({

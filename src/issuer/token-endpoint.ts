@@ -8,11 +8,12 @@ import type { ClientConfig, IssuerConfig } from '../config/schema.js';
 import type { RefreshRecord } from '../store/store.js';
 import { authenticateClient } from './client-authentication.js';
 import { nowOf, type IssuerDeps } from './issuer-deps.js';
-import { mintAccessToken } from './mint-access-token.js';
+import { ClientExpiredError, mintAccessToken, noTokenLifetimeLeft } from './mint-access-token.js';
 import { readFormBody, type FormParams } from './read-form-body.js';
 import { hashRefreshToken, issueRefreshToken } from './refresh-tokens.js';
 import { resolveGrant, type GrantBase, type GrantedScope } from './scope-request.js';
 import {
+  invalidClient,
   invalidGrant,
   issuerMisconfigured,
   tokenInvalidRequest,
@@ -34,6 +35,8 @@ type Grant = { type: 'client_credentials' } | { type: 'refresh_token'; record: R
 /** Facts a finished request leaves for the host's access log. */
 export interface TokenOutcome {
   clientId?: string;
+  /** why the request was refused (the OAuthError's reason, e.g. `bad_client_credentials`) */
+  reason?: string;
 }
 
 export async function handleTokenRequest(
@@ -45,11 +48,20 @@ export async function handleTokenRequest(
   const issuer = compiled.config.issuer;
   if (!issuer) throw issuerMisconfigured('no_issuer');
   const params = await parseBody(req);
-  const { client } = await authenticateClient(deps, compiled.clients, req, params);
+  const { client, method } = await authenticateClient(deps, compiled.clients, req, params);
   outcome.clientId = client.id;
+  const challenge = method === 'client_secret_basic' ? 'basic' : 'none';
+  // Checked before the grant, so a refresh token is not used up for a token that cannot be minted.
+  if (noTokenLifetimeLeft(client, nowOf(deps))) throw invalidClient(challenge, 'client_expired');
   const grant = await checkGrant(deps, client, params);
   const granted = checkScopeAndTenant(client, grant, params, issuer);
-  return issue(deps, issuer, client, grant, granted);
+  try {
+    return await issue(deps, issuer, client, grant, granted);
+  } catch (err) {
+    // the second boundary passed while the store was asked: still the client's expiry, never a 500
+    if (err instanceof ClientExpiredError) throw invalidClient(challenge, 'client_expired');
+    throw err;
+  }
 }
 
 /** Step 1: the body, form-encoded, each parameter once, at most 64 KiB. */

@@ -3,7 +3,14 @@ import { extractCredential } from '../auth/extract-credential.js';
 import type { Identity } from '../auth/identity.js';
 import { authorize } from '../authorize/authorize.js';
 import { isNeverForwarded, type CompiledRoute } from '../config/compile-config.js';
-import { insufficientScope, invalidRequest, methodNotAllowed, notFound, OAuthError } from '../errors/oauth-error.js';
+import {
+  insufficientScope,
+  invalidRequest,
+  methodNotAllowed,
+  notFound,
+  OAuthError,
+  uriTooLong,
+} from '../errors/oauth-error.js';
 import { matchRoute } from '../routing/match-route.js';
 import { normalizeTarget, queryHasAccessToken } from '../routing/normalize-path.js';
 
@@ -40,7 +47,12 @@ export type Decision =
  */
 export async function decide(facts: RequestFacts, ctx: AuthContext): Promise<Decision> {
   const target = normalizeTarget(facts.target);
-  if (!target.ok) return { kind: 'deny', error: invalidRequest(target.reason, 'bad_path') };
+  if (!target.ok) {
+    return {
+      kind: 'deny',
+      error: target.tooLong ? uriTooLong(target.reason) : invalidRequest(target.reason, 'bad_path'),
+    };
+  }
 
   const match = matchRoute(ctx.compiled.routes, target.segments);
   if (!match) return { kind: 'deny', error: notFound() };

@@ -23,6 +23,12 @@ const HOP_BY_HOP = new Set([
 const CREDENTIALS = new Set(['authorization', 'x-api-key', 'x-client-secret']);
 
 /**
+ * Every credential header of SPEC.md 3. Spelled with `_` (`X_Client_Id`) none is read by the gateway, but WSGI and
+ * CGI upstreams read it as the `-` spelling: such a copy is never forwarded (on protected routes it is refused).
+ */
+const CREDENTIAL_SPELLINGS = new Set([...CREDENTIALS, 'x-client-id']);
+
+/**
  * Method overrides would let a write pass as a read behind the gateway's back; `X-Original-Method` and
  * `X-Forwarded-Method` are read as the method by some auth layers and frameworks behind proxies.
  */
@@ -50,6 +56,8 @@ const PATH_OVERRIDES = new Set([
   'x-forwarded-path',
   'x-forwarded-url',
   'x-envoy-original-path',
+  // WebDAV COPY and MOVE (RFC 4918 10.3) act on this URI: a write to a path the gateway never matched
+  'destination',
 ]);
 
 /** Set by the gateway only; a client's copy is dropped (a trusted proxy's chain is read by client-address.ts). */
@@ -119,6 +127,7 @@ export function upstreamHeaders(rawHeaders: readonly string[], ctx: ForwardConte
       PATH_OVERRIDES.has(name) ||
       GATEWAY_SET.has(name) ||
       name.startsWith('x-auth-') ||
+      (raw.includes('_') && CREDENTIAL_SPELLINGS.has(name)) ||
       connectionNamed.has(name)
     ) {
       continue;

@@ -13,7 +13,20 @@ export type NormalizedTarget =
       /** raw query including the leading `?`, or '' */
       query: string;
     }
-  | { ok: false; reason: string };
+  | {
+      ok: false;
+      reason: string;
+      /** the path is longer than MAX_PATH_LENGTH or has more than MAX_SEGMENTS segments: 414, not 400 */
+      tooLong?: true;
+    };
+
+/**
+ * Bounds on the path (issue 11: work per request is bounded by the request, whatever the route table). IIS's
+ * default `maxUrl` is 4096 too; no REST path needs 128 segments. Counted on the raw path, before dot segments are
+ * resolved, so `/a/..` repeated cannot hide the length.
+ */
+export const MAX_PATH_LENGTH = 4096;
+export const MAX_SEGMENTS = 128;
 
 const HEX = /^[0-9A-Fa-f]{2}$/;
 // RFC 3986 3.3 pchar minus pct-encoded: what may stand raw in a forwarded segment.
@@ -63,14 +76,46 @@ function readSegment(raw: string): Segment | string {
   // `..;x` is `..` to servers that strip `;` path parameters before resolving dot segments (Tomcat, Jetty): the
   // gateway would match `/public/..;/admin` under /public while such an upstream serves /admin.
   if (/^\.\.?;/.test(decoded)) return 'dot segment with a ; parameter in path';
+  if (readsAsDotSegment(decoded)) return 'segment of dots and spaces that an upstream may read as a dot segment';
+  if (trimmedByUpstream(decoded)) return 'segment ending in a dot or space, or starting with a space, in path';
   const hidden = hiddenSeparator(decoded);
   if (hidden) return hidden;
   return { decoded, canonical };
 }
 
+/**
+ * Characters an upstream may trim from a segment: every Unicode space (`\s`: ASCII space and tab, U+00A0, U+1680,
+ * U+2000-200A, U+202F, U+205F, U+3000, U+FEFF, line breaks), NEL and the zero-width ones. Windows path APIs and IIS
+ * drop trailing dots and spaces (`..%20` and `...` name the parent there, `admin.` names `admin`); frameworks that
+ * trim parameters drop leading spaces too.
+ */
+const TRIM = '\\s\\u0085\\u180e\\u200b-\\u200d\\u2060';
+const TRIMMABLE_DOTS = new RegExp(`^[.${TRIM}]*\\.[.${TRIM}]*$`, 'u');
+const TRIMMED_EDGE = new RegExp(`[.${TRIM}]$|^[${TRIM}]`, 'u');
+const NON_ASCII = /[^\p{ASCII}]/u;
+
+/**
+ * A segment made only of dots and trimmable characters that is not itself `.` or `..` (those are resolved): an
+ * upstream that trims trailing dots or spaces reads it as a dot segment the gateway did not resolve.
+ */
+export function readsAsDotSegment(decoded: string): boolean {
+  if (decoded === '.' || decoded === '..') return false;
+  return TRIMMABLE_DOTS.test(decoded) || (NON_ASCII.test(decoded) && TRIMMABLE_DOTS.test(decoded.normalize('NFKC')));
+}
+
+/**
+ * A segment ending in a dot or a trimmable character, or starting with a trimmable character (NFKC forms included),
+ * other than `.` and `..`: such an upstream reads `admin.` or `admin%20` as `admin`, a segment that a literal route
+ * did not match at the gateway (ASP.NET refuses these URLs by default for the same reason).
+ */
+export function trimmedByUpstream(decoded: string): boolean {
+  if (decoded === '.' || decoded === '..') return false;
+  return TRIMMED_EDGE.test(decoded) || (NON_ASCII.test(decoded) && TRIMMED_EDGE.test(decoded.normalize('NFKC')));
+}
+
 /** A segment that is a dot segment or holds a separator or NUL: what must never reach an upstream inside one segment. */
 function isDangerous(value: string): boolean {
-  return value === '.' || value === '..' || /^\.\.?;/.test(value) || /[/\\\0]/.test(value);
+  return value === '.' || value === '..' || /^\.\.?;/.test(value) || /[/\\\0]/.test(value) || readsAsDotSegment(value);
 }
 
 /** Percent-decodes valid `%XX` escapes once, leaving anything else as it is (never throws). */
@@ -117,7 +162,13 @@ export function normalizeTarget(target: string): NormalizedTarget {
     if (c < 0x21 || c === 0x7f || c >= 0x80) return fail('control character, space or non-ASCII byte in query');
   }
 
+  if (rawPath.length > MAX_PATH_LENGTH) {
+    return { ok: false, reason: `path longer than ${MAX_PATH_LENGTH} characters`, tooLong: true };
+  }
   const rawSegments = rawPath.slice(1).split('/');
+  if (rawSegments.length > MAX_SEGMENTS) {
+    return { ok: false, reason: `path with more than ${MAX_SEGMENTS} segments`, tooLong: true };
+  }
   const out: Segment[] = [];
   // RFC 3986 5.2.4 remove_dot_segments, on decoded values (so %2e%2e is a dot segment too); empty segments from `//`
   // are merged as most servers do, so `/a//b` cannot dodge a route for `/a/b`.

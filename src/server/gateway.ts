@@ -2,7 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CredentialRejected } from '../auth/authenticate.js';
 import { isLocalIdentity, type Identity } from '../auth/identity.js';
 import { addCorsHeaders, answerPreflight, corsPolicy, isPreflight, type CorsPolicy } from '../cors/cors.js';
-import { invalidRequest, notFound, type OAuthError } from '../errors/oauth-error.js';
+import {
+  httpVersionNotSupported,
+  invalidRequest,
+  notFound,
+  tooManyHeaderFields,
+  uriTooLong,
+  type OAuthError,
+} from '../errors/oauth-error.js';
 import { renderError } from '../errors/render-error.js';
 import { issuerEndpoint } from '../issuer/issuer-paths.js';
 import { decide, type Decision, type Destination } from '../pipeline/decide.js';
@@ -13,6 +20,7 @@ import type { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
 import { rateLimited } from '../ratelimit/ratelimit-headers.js';
 import { matchRoute } from '../routing/match-route.js';
 import { normalizeTarget } from '../routing/normalize-path.js';
+import { redactPath } from './log-safety.js';
 import { REDACT_PATHS, type Logger } from './logger.js';
 import type { Runtime } from './runtime.js';
 
@@ -59,6 +67,13 @@ interface DelegatedOutcome {
 const REQUEST_LINE_REDACT = REDACT_PATHS.filter((path) => !path.includes('*'));
 
 const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'x-client-id', 'x-client-secret']);
+
+/**
+ * Header fields a request may carry. Node keeps only the first 1000 fields (`maxHeadersCount` 2000 raw entries) of a
+ * request, here and in a Node upstream, which would then drop the identity headers the gateway appends; well below
+ * that and above any real client (browsers and SDKs send 10-40, Apache's LimitRequestFields is 100).
+ */
+export const MAX_HEADER_FIELDS = 200;
 
 /**
  * The standalone gateway's request handler on plain node:http: decide, then forward or render the error.
@@ -143,7 +158,7 @@ function handleDecision(
   const destination = decision.destination;
   if (destination) {
     log.route = destination.route.label;
-    log.path = destination.forwardTarget.split('?', 1)[0];
+    log.path = redactPath(destination.forwardTarget.split('?', 1)[0]!);
   }
   if (decision.identity) {
     log.client_id = decision.identity.clientId;
@@ -249,7 +264,10 @@ function preflight(
   log: RequestLog,
 ): void {
   const target = normalizeTarget(req.url ?? '/');
-  if (!target.ok) return sendError(res, runtime, invalidRequest(target.reason, 'bad_path'), log);
+  if (!target.ok) {
+    const error = target.tooLong ? uriTooLong(target.reason) : invalidRequest(target.reason, 'bad_path');
+    return sendError(res, runtime, error, log);
+  }
   let allow: readonly string[];
   const match = matchRoute(runtime.compiled.routes, target.segments);
   const endpoint = match ? undefined : issuerEndpoint(runtime.compiled, target.path);
@@ -305,6 +323,9 @@ function describeDelegated(res: ServerResponse, log: RequestLog): void {
 
 /** Framing the gateway refuses before anything else (request smuggling, THREATS.md "HTTP framing"). */
 function checkFraming(req: IncomingMessage): OAuthError | undefined {
+  // Node parses HTTP/0.9 (no version) and HTTP/2.0 request lines as if they were HTTP/1.x.
+  if (req.httpVersionMajor !== 1) return httpVersionNotSupported(req.httpVersion);
+  if (req.rawHeaders.length > 2 * MAX_HEADER_FIELDS) return tooManyHeaderFields(MAX_HEADER_FIELDS);
   // RFC 9112 3.2: a request with more than one Host is 400. Node keeps only the first, so count in rawHeaders.
   let hosts = 0;
   for (let i = 0; i < req.rawHeaders.length; i += 2) {

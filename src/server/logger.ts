@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { escapeLogLine } from './log-safety.js';
 
 /** Keys whose values never reach a log line, wherever they appear. */
 export const REDACT_PATHS = [
@@ -33,6 +34,8 @@ export function createLogger(
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     formatters: { level: (label: string) => ({ level: label }) },
+    // C1 controls, U+2028/2029 and bidi overrides from token claims or paths are escaped (JSON leaves them raw)
+    hooks: { streamWrite: escapeLogLine },
   };
   return destination ? pino(options, destination) : pino(options);
 }

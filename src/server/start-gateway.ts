@@ -124,6 +124,16 @@ async function openKeyRing(dir: string, logger: Logger, metrics: GatewayMetrics)
   return ring;
 }
 
+/**
+ * True when the request line Node refused names an HTTP major version other than 1 (`HTTP/2.0`, `HTTP/3.0`, the h2
+ * preface `PRI * HTTP/2.0`): RFC 9110 15.6.6 answers those 505, not 400.
+ */
+function otherHttpVersion(err: NodeJS.ErrnoException & { rawPacket?: unknown }): boolean {
+  if (!Buffer.isBuffer(err.rawPacket)) return false;
+  const line = /^[!-~]+ [!-~]+ HTTP\/(\d+)\.\d+\r?\n/.exec(err.rawPacket.subarray(0, 8192).toString('latin1'));
+  return line !== null && line[1] !== '1';
+}
+
 /** Starts the standalone gateway: public listener and, when configured, the admin listener (node:https with server.tls). */
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
@@ -211,7 +221,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
             ? '431 Request Header Fields Too Large'
             : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
               ? '408 Request Timeout'
-              : '400 Bad Request';
+              : otherHttpVersion(err)
+                ? '505 HTTP Version Not Supported'
+                : '400 Bad Request';
         socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       } else socket.destroy();
     });

@@ -9,7 +9,9 @@
  *  (E3) a credential header present twice, in any letter case, is 400 invalid_request, whatever the values;
  *  (E4) exactly one well-formed credential comes back exactly as sent (trimmed), whatever other headers surround it;
  *  (E5) an access_token in the query is always 400;
- *  (E6) a thrown error is a 400 invalid_request (extraction never decides 401/403: that is verification's job).
+ *  (E6) a thrown error is a 400 invalid_request (extraction never decides 401/403: that is verification's job);
+ *  (E7) a credential header spelled with `_` for some `-` (`X_Client_Id`, `x-api_key`), which WSGI and CGI upstreams
+ *       read as the `-` spelling, is 400 invalid_request (issue 11), whatever else the request carries.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -37,14 +39,16 @@ const otherName = fc.oneof(
   fc.constantFrom(
     'Accept',
     'X-Custom',
-    'X_Api_Key',
     'X-Api-Keys',
+    'X_Api_Keys',
     'Authorization2',
     'Proxy-Authorization',
     'X-Client',
     'X-Auth-Client-Id',
   ),
-  fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,10}$/).filter((n) => !CRED_NAMES.includes(n.toLowerCase())),
+  fc
+    .stringMatching(/^[A-Za-z][A-Za-z0-9_-]{0,10}$/)
+    .filter((n) => !CRED_NAMES.includes(n.toLowerCase().replaceAll('_', '-'))),
 );
 
 const anyHeaders = fc
@@ -160,6 +164,29 @@ describe('extractCredential: properties', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  it('E7: a credential header spelled with "_" is 400, next to any credential or none', () => {
+    const underscored = fc
+      .constantFrom('x-api-key', 'x-client-id', 'x-client-secret')
+      .chain(flipCase)
+      .chain((name) =>
+        fc
+          .array(fc.boolean(), { minLength: 2, maxLength: 2 })
+          .filter((u) => u.some(Boolean))
+          .map((u) => {
+            let k = 0;
+            return [...name].map((c) => (c === '-' && u[k++] ? '_' : c)).join('');
+          }),
+      );
+    fc.assert(
+      fc.property(underscored, visibleValue, fc.option(oneCredential), noise, (name, value, cred, around) => {
+        expect400([...around, ...(cred?.headers ?? []), name, value]);
+        const r = outcome([name, value, ...around]);
+        if (!r.ok) expect((r.err as OAuthError).reason).toBe('credential_header_spelling');
+      }),
+      RUNS,
     );
   });
 });

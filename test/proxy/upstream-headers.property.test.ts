@@ -3,11 +3,11 @@
  *
  * Invariants, for ANY raw header list the client sends and any identity the gateway verified:
  *  (H1) no credential reaches the upstream: no name that reads as Authorization, X-Api-Key or X-Client-Secret once
- *       lowercased and `_` taken as `-`;
+ *       lowercased and `_` taken as `-`, and no `_` spelling of X-Client-Id (issue 11: WSGI reads it as the real one);
  *  (H2) the X-Auth-* headers the upstream sees (in any spelling) are exactly the gateway's: X-Auth-Client-Id,
  *       X-Auth-Scopes, X-Auth-Method (+ X-Auth-Tenant when bound) with exactly the identity's values, and none at
  *       all without an identity;
- *  (H3) no method override and no path override header, in any spelling;
+ *  (H3) no method override and no path override header (WebDAV `Destination` included), in any spelling;
  *  (H4) no hop-by-hop header; framing is re-derived: `transfer-encoding: chunked` iff the client sent a
  *       Transfer-Encoding, else its Content-Length;
  *  (H5) no header the client names in Connection survives, unless the gateway set it itself;
@@ -39,6 +39,7 @@ const PATH_OVERRIDES = [
   'x-forwarded-prefix',
   'x-forwarded-uri',
   'x-envoy-original-path',
+  'destination',
 ];
 const HOP_BY_HOP = [
   'connection',
@@ -176,6 +177,7 @@ describe('upstreamHeaders: properties', () => {
         for (const n of names) {
           const c = canon(n);
           expect(CREDENTIALS, n).not.toContain(c); // H1
+          if (n.includes('_')) expect(c, n).not.toBe('x-client-id'); // H1
           expect(METHOD_OVERRIDES, n).not.toContain(c); // H3
           expect(PATH_OVERRIDES, n).not.toContain(c); // H3
           expect(HOP_BY_HOP, n).not.toContain(c); // H4
@@ -266,6 +268,7 @@ describe('upstreamHeaders: properties', () => {
           if (
             dropped.has(c) ||
             c.startsWith('x-auth-') ||
+            (c === 'x-client-id' && raw[i]!.includes('_')) ||
             named.has(c) ||
             [
               'x-forwarded-scheme',

@@ -49,9 +49,18 @@ describe('normalizeTarget: dot segments', () => {
   });
 
   it('segments that only look like dots are ordinary segments', () => {
-    expect(ok('/a/.../b').segments).toEqual(['a', '...', 'b']);
     expect(ok('/a/..b/c').segments).toEqual(['a', '..b', 'c']);
     expect(ok('/a/.hidden').segments).toEqual(['a', '.hidden']);
+  });
+
+  it('refuses segments an upstream that trims dots and spaces reads as dot segments (issue 11)', () => {
+    for (const seg of ['...', '....', '..%20', '.%20', '%20..', '..%C2%A0', '..%E3%80%80', '..%E2%80%8B', '..%2520']) {
+      expect(rejected(`/a/${seg}/b`)).toMatch(/dot segment/);
+    }
+    // and any segment an upstream trims into another one: `admin.` and `admin%20` are `admin` on IIS
+    for (const seg of ['admin.', 'admin..', 'admin%20', '%20admin', 'admin%C2%A0', 'admin%EF%BC%8E', '%20']) {
+      expect(rejected(`/a/${seg}/b`)).toMatch(/ending in a dot or space/);
+    }
   });
 
   it('refuses a dot segment carrying a ; parameter (Tomcat and Jetty read `..;x` as `..`)', () => {
@@ -149,9 +158,9 @@ describe('normalizeTarget: canonical form (RFC 3986 6.2.2)', () => {
   });
 
   it('keeps reserved characters encoded, with uppercase hex', () => {
-    const n = ok('/a%3bb/%3d/%40/%25/%3F/%23/%20');
-    expect(n.path).toBe('/a%3Bb/%3D/%40/%25/%3F/%23/%20');
-    expect(n.segments).toEqual(['a;b', '=', '@', '%', '?', '#', ' ']);
+    const n = ok('/a%3bb/%3d/%40/%25/%3F/%23/a%20b');
+    expect(n.path).toBe('/a%3Bb/%3D/%40/%25/%3F/%23/a%20b');
+    expect(n.segments).toEqual(['a;b', '=', '@', '%', '?', '#', 'a b']);
   });
 
   it('keeps raw sub-delims raw and encodes raw characters that are not pchars', () => {

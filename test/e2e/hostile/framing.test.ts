@@ -7,7 +7,7 @@
 import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rawRequest, send } from '../../helpers/http.js';
-import { expectNothingForwarded, rawStatus, startHostile, type Hostile } from './harness.js';
+import { expectNothingForwarded, rawJson, rawStatus, startHostile, type Hostile } from './harness.js';
 
 let h: Hostile;
 beforeAll(async () => {
@@ -68,7 +68,7 @@ describe('smuggling and malformed framing: 400 (431 for huge headers), nothing f
     ['raw NUL in the target', req(['GET /api/public/\0 HTTP/1.1', 'Host: x'])],
     ['raw non-ASCII (overlong dot) in the target', req(['GET /api/public/\xc0\xae\xc0\xae/menu HTTP/1.1', 'Host: x'])],
     ['raw backslashes in the target', req(['GET /api/public\\..\\menu HTTP/1.1', 'Host: x'])],
-    ['HTTP/2 connection preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'],
+    ['HTTP/2 connection preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 505],
     ['HTTP/1.1 without Host', req(['GET /api/public/x HTTP/1.1'])],
     ['header without a colon', req(['GET /api/public/x HTTP/1.1', 'Host: x', 'X-Note'])],
     ['headers over 16 KiB', req(['GET /api/public/x HTTP/1.1', 'Host: x', `X-Big: ${'a'.repeat(20_000)}`]), 431],
@@ -255,5 +255,83 @@ describe('slow and vanishing clients', () => {
           }),
       ),
     );
+  });
+});
+
+describe('request lines of other HTTP versions: 505 (issue 11)', () => {
+  const lines: [string, string][] = [
+    ['HTTP/2.0', 'GET /api/public/x HTTP/2.0'],
+    ['HTTP/0.9 with a version', 'GET /api/public/x HTTP/0.9'],
+    ['HTTP/0.9 simple request (no version)', 'GET /api/public/x'],
+    ['HTTP/3.0', 'GET /api/public/x HTTP/3.0'],
+    ['HTTP/2.0 POST to the token endpoint', 'POST /oauth/token HTTP/2.0'],
+  ];
+  for (const [name, line] of lines) {
+    it(`${name}: 505, connection closed, nothing forwarded`, async () => {
+      const out = await rawRequest(h.gw.url, req([line, 'Host: x', 'Content-Length: 0']));
+      expect(rawStatus(out)).toBe(505);
+      expect(out).toMatch(/connection: close/i);
+      expectNothingForwarded(h);
+    });
+  }
+
+  it('HTTP/1.0 is still served', async () => {
+    const out = await rawRequest(h.gw.url, req(['GET /api/public/x HTTP/1.0', 'Host: x']));
+    expect(rawStatus(out)).toBe(200);
+    expect(h.upstream.requests).toHaveLength(1);
+  });
+});
+
+describe('many header fields: 431 above 200 (issue 11: Node keeps only the first 1000)', () => {
+  const filler = (n: number) => Array.from({ length: n }, (_, i) => `a${i}: 1`);
+
+  it('1,100 short fields before a valid Bearer token: 431, nothing forwarded (a Node upstream would drop X-Auth-*)', async () => {
+    const out = await rawRequest(
+      h.gw.url,
+      req(['GET /api/menu/1 HTTP/1.1', 'Host: x', ...filler(1100), `Authorization: Bearer ${h.posToken}`]),
+    );
+    expect(rawStatus(out)).toBe(431);
+    expect(rawJson(out).error).toBe('invalid_request');
+    expect(out).toMatch(/connection: close/i);
+    expectNothingForwarded(h);
+  });
+
+  it('a valid token followed by 999 fields: 431 too', async () => {
+    const out = await rawRequest(
+      h.gw.url,
+      req(['GET /api/menu/1 HTTP/1.1', 'Host: x', `Authorization: Bearer ${h.posToken}`, ...filler(999)]),
+    );
+    expect(rawStatus(out)).toBe(431);
+    expectNothingForwarded(h);
+  });
+
+  it('201 fields: 431; 200 fields (Host included) are forwarded with the identity headers', async () => {
+    const over = await rawRequest(
+      h.gw.url,
+      req(['GET /api/menu/1 HTTP/1.1', 'Host: x', `Authorization: Bearer ${h.posToken}`, ...filler(199)]),
+    );
+    expect(rawStatus(over)).toBe(431);
+    expectNothingForwarded(h);
+    const ok = await rawRequest(
+      h.gw.url,
+      req([
+        'GET /api/menu/1 HTTP/1.1',
+        'Host: x',
+        `Authorization: Bearer ${h.posToken}`,
+        'Connection: close',
+        ...filler(197),
+      ]),
+    );
+    expect(rawStatus(ok)).toBe(200);
+    expect(h.upstream.requests).toHaveLength(1);
+    expect(h.upstream.requests[0]!.headers['x-auth-client-id']).toBe('pos');
+  });
+
+  it('the token endpoint refuses them as well', async () => {
+    const out = await rawRequest(
+      h.gw.url,
+      req(['POST /oauth/token HTTP/1.1', 'Host: x', 'Content-Length: 0', ...filler(300)]),
+    );
+    expect(rawStatus(out)).toBe(431);
   });
 });

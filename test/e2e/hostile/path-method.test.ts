@@ -84,8 +84,6 @@ describe('matching is exact, case-sensitive and on segment boundaries', () => {
     ['prefix without a segment boundary', '/api/publicity'],
     ['uppercase prefix', '/API/public/x'],
     ['mixed case segment', '/api/Public/x'],
-    ['trailing dot (Windows and Caddy fold it)', '/api/public./x'],
-    ['trailing space, encoded', '/api/public%20/x'],
     ['path parameter on the route segment', '/api/public;jsessionid=1/x'],
     ['escape above the root into nothing', '/api/public/../../../../etc/passwd'],
     ['encoded unreserved letters still match case-sensitively', '/api/%50ublic/x'],
@@ -98,6 +96,13 @@ describe('matching is exact, case-sensitive and on segment boundaries', () => {
       expectNothingForwarded(h);
     });
   }
+
+  it('400 (issue 11; 404 before): a trailing dot or encoded space, which Windows, IIS and Caddy fold', async () => {
+    for (const target of ['/api/public./x', '/api/public%20/x']) {
+      expectError(await send(h.gw.url, 'GET', target), 400, 'invalid_request');
+    }
+    expectNothingForwarded(h);
+  });
 
   it('a leading // is merged, not read as a network path', async () => {
     const res = await send(h.gw.url, 'GET', '//api/public/x');
@@ -306,4 +311,117 @@ describe('path override headers (Symfony X-Original-URL, Traefik X-Forwarded-Uri
     for (const n of overrides) expect(names).not.toContain(n.toLowerCase().replaceAll('_', '-'));
     expect(r.url).toBe('/public/x');
   });
+});
+
+describe('segments an upstream that trims dots and spaces reads as dot segments (issue 11)', () => {
+  // Windows path APIs, IIS and others drop trailing dots and spaces in a segment: `..%20` and `...` are `..` there.
+  const shapes = [
+    '..%20',
+    '.%20',
+    '...',
+    '....',
+    '%20..',
+    '..%20%20',
+    '..%C2%A0',
+    '..%E3%80%80',
+    '..%E2%80%8A',
+    '..%E2%80%8B',
+    '.%20.',
+    '..%2520',
+    '%EF%BC%8E%EF%BC%8E%20',
+  ];
+  for (const shape of shapes) {
+    it(`400: ${shape} from a public route`, async () => {
+      const res = await send(h.gw.url, 'GET', `/api/public/${shape}/menu`);
+      expectError(res, 400, 'invalid_request');
+      expectNothingForwarded(h);
+    });
+    it(`400: ${shape} across a tenant_param segment, with a valid token for the first tenant`, async () => {
+      const res = await send(
+        h.gw.url,
+        'GET',
+        `/api/organizations/rest-berlin/reservations/${shape}/${shape}/rest-munich/reservations/1`,
+        ['Authorization', `Bearer ${h.berlinToken}`],
+      );
+      expectError(res, 400, 'invalid_request');
+      expectNothingForwarded(h);
+    });
+  }
+});
+
+describe('bounded paths (issue 11: matching work bounded by the request)', () => {
+  const many = (n: number) => Array.from({ length: n }, (_, i) => `s${i % 10}`).join('/');
+
+  it('4,000 segments (8 KB) on a public route: 414, nothing forwarded', async () => {
+    const res = await send(h.gw.url, 'GET', `/api/public/${many(4000)}`);
+    expectError(res, 414, 'invalid_request');
+    expectNothingForwarded(h);
+  });
+
+  it('129 segments: 414; 128 segments still route', async () => {
+    expectError(await send(h.gw.url, 'GET', `/api/public/${many(127)}`), 414, 'invalid_request');
+    expectNothingForwarded(h);
+    const ok = await send(h.gw.url, 'GET', `/api/public/${many(126)}`);
+    expect(ok.status).toBe(200);
+    expect(h.upstream.requests).toHaveLength(1);
+  });
+
+  it('dot segments do not hide the count, and a protected route answers 414 before asking for credentials', async () => {
+    expectError(await send(h.gw.url, 'GET', `/api/public${'/a/..'.repeat(70)}/x`), 414, 'invalid_request');
+    expectError(await send(h.gw.url, 'GET', `/api/menu/${many(200)}`), 414, 'invalid_request');
+    expectNothingForwarded(h);
+  });
+
+  it('a path over 4096 characters: 414; a long query is not counted', async () => {
+    expectError(await send(h.gw.url, 'GET', `/api/public/${'x'.repeat(4100)}`), 414, 'invalid_request');
+    expectNothingForwarded(h);
+    const ok = await send(h.gw.url, 'GET', `/api/public/x?q=${'y'.repeat(6000)}`);
+    expect(ok.status).toBe(200);
+  });
+});
+
+describe('segments an upstream trims into a protected literal (issue 11: admin. and admin%20 are admin on IIS)', () => {
+  // A protected literal route before a public route with a parameter: `/api/admin./info` misses the first and
+  // matches the second at the gateway, while an upstream that trims trailing dots or spaces serves /api/admin/info.
+  let t: Hostile;
+  beforeAll(async () => {
+    t = await startHostile({
+      extraRoutes: `  - path: /api/admin/**
+    upstream: restaurant
+    scopes: [admin:read]
+  - path: /api/:section/info
+    upstream: restaurant
+    auth: none
+`,
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  beforeEach(() => {
+    t.upstream.requests.length = 0;
+  });
+
+  it('control: /api/admin/info is protected, /api/about/info is public', async () => {
+    expectError(await send(t.gw.url, 'GET', '/api/admin/info'), 401, 'invalid_token');
+    expect((await send(t.gw.url, 'GET', '/api/about/info')).status).toBe(200);
+  });
+
+  for (const seg of [
+    'admin.',
+    'admin..',
+    'admin%2E',
+    'admin%20',
+    'admin%20.',
+    '%20admin',
+    'admin%C2%A0',
+    'admin%E3%80%80',
+    'admin%E2%80%8B',
+    'admin%EF%BC%8E',
+  ]) {
+    it(`400: /api/${seg}/info, nothing forwarded`, async () => {
+      expectError(await send(t.gw.url, 'GET', `/api/${seg}/info`), 400, 'invalid_request');
+      expectNothingForwarded(t);
+    });
+  }
 });
