@@ -17,7 +17,7 @@ const USAGE = `usage: scopegate <command> [options]
 
   start [--config FILE]                      start the gateway
   check [--config FILE]                      validate the config, print the route x method x scope matrix
-  hash-secret [--api-key] [--generate]       hash a secret read from stdin (or a generated one)
+  hash-secret [--api-key|--admin] [--generate]  hash a secret read from stdin (or a generated one)
   keygen [--alg ES256]                       print a new private JWK
   token --client ID [--scope "a b"] [--tenant T]    mint an access token with the local issuer
   explain METHOD PATH [--token T | --client ID]     which route matches and whether that caller passes
@@ -30,6 +30,7 @@ const USAGE = `usage: scopegate <command> [options]
 const OPTIONS = {
   config: { type: 'string' },
   'api-key': { type: 'boolean', default: false },
+  admin: { type: 'boolean', default: false },
   generate: { type: 'boolean', default: false },
   alg: { type: 'string' },
   client: { type: 'string' },
@@ -59,7 +60,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'hash-secret': {
       const input = values.generate ? undefined : readFileSync(0, 'utf8');
-      print(await hashSecretCommand({ apiKey: values['api-key'], generate: values.generate, input }));
+      print(
+        await hashSecretCommand({ apiKey: values['api-key'], admin: values.admin, generate: values.generate, input }),
+      );
       return 0;
     }
     case 'keygen':
