@@ -6,6 +6,12 @@ import { compileConfig } from '../config/compile-config.js';
 import { loadConfigFile } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { createAdminApp } from '../admin/admin-app.js';
+import { ClientRegistry } from '../admin/client-registry.js';
+import { toClientEntry } from '../admin/stored-client.js';
+import { UsageRecorder } from '../admin/usage-recorder.js';
+import type { ClientEntry } from '../config/compile-config.js';
+import { adminListenerProblem } from '../config/licence-rules.js';
+import { documentsOf, releaseDocuments } from '../store/documents-of.js';
 import { createIssuerApp } from '../issuer/create-issuer-app.js';
 import { servedEndpoint } from '../issuer/issuer-paths.js';
 import { loadKeys, type KeySet } from '../issuer/keys.js';
@@ -17,7 +23,7 @@ import { ClientStateCache } from '../store/client-state-cache.js';
 import { openStore } from '../store/open-store.js';
 import { createRequestHandler, type GatewayHooks, type GatewayLimits } from './gateway.js';
 import { createLogger, type Logger } from './logger.js';
-import { buildRuntime, type Runtime, type Services } from './runtime.js';
+import { buildRuntime, withClients, type Runtime, type Services } from './runtime.js';
 
 export interface StartOptions {
   /** path of gateway.yaml; relative paths in it (store, keys) resolve against its folder */
@@ -104,27 +110,55 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const configPath = options.configPath ? resolve(options.configPath) : undefined;
   const baseDir = options.baseDir ?? (configPath ? dirname(configPath) : process.cwd());
   const load = (): GatewayConfig => options.config ?? loadConfigFile(configPath!);
-  const compiled = compileConfig(load());
-  const { config } = compiled;
+  const fileConfig = load();
+  const config = fileConfig;
+  const adminAddress = options.adminListen ?? config.server.admin_listen;
+  const adminProblem = adminAddress ? adminListenerProblem(config, adminAddress) : undefined;
+  if (adminProblem) throw new Error(adminProblem);
 
   const store = await openStore(config.store, baseDir);
   let server: Server | undefined;
   let adminServer: Server | undefined;
+  let registry: ClientRegistry | undefined;
   try {
     let keys: KeySet | undefined;
     if (config.issuer) keys = await loadKeys(resolve(baseDir, config.issuer.keys));
     const now = Date.now;
-    let runtime: Runtime;
-    const current = () => runtime;
-    const failedAuth = new FailedAuthLimiter(store, () => runtime.compiled.config.server.failed_auth_limit);
+    const docs = documentsOf(store);
+    // Clients created through the admin API: loaded before the listeners open, then kept current in memory.
+    let storeClients: ClientEntry[] = [];
+    let baseConfig = fileConfig;
+    registry = new ClientRegistry(
+      docs,
+      (clients) => {
+        storeClients = clients.map(toClientEntry);
+        if (!runtime) return;
+        const next = compileConfig(baseConfig, storeClients);
+        runtime = withClients(runtime, next);
+        limits.clients.retain(next.clients);
+      },
+      {
+        onError: (err: unknown) =>
+          logger.warn({ err: err instanceof Error ? err.message : 'unknown error' }, 'client registry refresh failed'),
+      },
+    );
+    await registry.start();
+    const clientRegistry = registry;
+    const usage = new UsageRecorder(docs, now);
+    const compiled = compileConfig(fileConfig, storeClients);
+    let runtime: Runtime | undefined;
+    const current = () => runtime!;
+    const failedAuth = new FailedAuthLimiter(store, () => current().compiled.config.server.failed_auth_limit);
     const services: Services = {
       store,
       keys,
       clientSecrets: new RateLimitedSecretVerifier(failedAuth, now),
       clientStates: new ClientStateCache(store),
       now,
+      onApiKeyUsed: (clientId, keyId) => usage.record(clientId, keyId),
     };
-    runtime = buildRuntime(compiled, services);
+    services.clientSecrets.onUsed = (clientId, secretId) => usage.record(clientId, secretId);
+    runtime = buildRuntime(compiled, services, true, () => current().compiled);
     const limits: GatewayLimits = { clients: new ClientRateLimiter(), failedAuth, now };
     const metrics = new GatewayMetrics(current);
 
@@ -134,7 +168,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       });
     };
     const issuerApp = createIssuerApp({
-      compiled: () => runtime.compiled,
+      compiled: () => current().compiled,
       store,
       keys,
       clientSecrets: services.clientSecrets,
@@ -177,19 +211,34 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
 
     const url = await listen(server, options.listen ?? config.server.listen);
     let adminUrl: string | undefined;
-    const adminAddress = options.adminListen ?? config.server.admin_listen;
     if (adminAddress) {
       const extend = (app: Express) => {
         app.get('/metrics', async (_req, res) => {
           res.set({ 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).send(await metrics.metrics());
         });
       };
-      adminServer = createServer(createAdminApp({ runtime: current, services, extend }));
+      adminServer = createServer(
+        createAdminApp({
+          runtime: current,
+          services,
+          extend,
+          docs,
+          registry: clientRegistry,
+          usage,
+          failedAuth,
+          onError: (err: unknown) =>
+            logger.error({ err: err instanceof Error ? err.message : 'unknown error' }, 'audit append failed'),
+        }),
+      );
       adminUrl = await listen(adminServer, adminAddress);
     }
     logger.info({ url, admin_url: adminUrl }, 'listening');
 
     const publicServer = server;
+    const stopRegistry = () => {
+      clientRegistry.stop();
+      releaseDocuments(store);
+    };
     const admin = adminServer;
     const drainTimeoutMs = options.drainTimeoutMs ?? 25_000;
     return {
@@ -202,9 +251,11 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       logger,
       runtime: current,
       async reload(next?: GatewayConfig) {
-        const nextCompiled = compileConfig(next ?? load());
-        const previous = runtime;
-        runtime = buildRuntime(nextCompiled, services);
+        const nextConfig = next ?? load();
+        const nextCompiled = compileConfig(nextConfig, storeClients);
+        const previous = current();
+        baseConfig = nextConfig;
+        runtime = buildRuntime(nextCompiled, services, true, () => current().compiled);
         services.clientSecrets.forget();
         limits.clients.retain(nextCompiled.clients);
         metrics.retire(previous);
@@ -214,13 +265,16 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       },
       async close() {
         await Promise.all([drain(publicServer, drainTimeoutMs), admin ? drain(admin, drainTimeoutMs) : undefined]);
-        runtime.close();
+        current().close();
+        stopRegistry();
         await store.close();
       },
     };
   } catch (err) {
     // A port in use or unreadable keys: release what was opened, so the process can exit with the message.
     for (const s of [server, adminServer]) if (s?.listening) s.close();
+    registry?.stop();
+    releaseDocuments(store);
     await store.close().catch(() => undefined);
     throw err;
   }
