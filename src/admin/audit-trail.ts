@@ -42,8 +42,9 @@ export function canonicalJson(value: unknown): string {
 
 /** SHA-256 (hex) of the canonical JSON of the record without `hash` (prev_hash included, so records chain). */
 export function recordHash(record: Omit<AuditRecord, 'hash'> & { hash?: string }): string {
-  const { hash: _ignored, ...rest } = record;
-  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ ...record, hash: undefined }))
+    .digest('hex');
 }
 
 /**

@@ -1,6 +1,6 @@
 import { unlicensedScopes, unknownOrganizations } from '../config/licence-rules.js';
 import type { GatewayConfig } from '../config/schema.js';
-import { AdminError, badRequest, forbidden, notLicensed } from './admin-error.js';
+import { badRequest, forbidden, notLicensed, type AdminError } from './admin-error.js';
 import { managesOrganizations, type AdminIdentity } from './admin-auth.js';
 
 /**
