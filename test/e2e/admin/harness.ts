@@ -17,12 +17,18 @@ export interface AdminTokens {
 
 export const FILE_SECRET = 'file-client-secret-0123456789abcdef';
 
-export async function adminConfig(upstream: string, tokens: AdminTokens, extra = ''): Promise<string> {
+export async function adminConfig(
+  upstream: string,
+  tokens: AdminTokens,
+  extra = '',
+  failedAuthLimit = '20/min',
+): Promise<string> {
   const fileHash = await hashSecret(FILE_SECRET);
   return `
 server:
   realm: test-api
   admin_token: ${tokens.legacy}
+  failed_auth_limit: ${failedAuthLimit}
 issuer:
   issuer: http://gateway.test
   audience: test-api
@@ -65,6 +71,13 @@ routes:
 ${extra}`;
 }
 
+export interface AdminReply {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+  text: string;
+}
+
 export interface AdminHarness {
   gw: TestGateway;
   upstream: RecordingUpstream;
@@ -75,7 +88,7 @@ export interface AdminHarness {
     path: string,
     body?: unknown,
     headers?: Record<string, string>,
-  ): Promise<{ status: number; headers: Headers; body: Record<string, unknown>; text: string }>;
+  ): Promise<AdminReply>;
   close(): Promise<void>;
 }
 
@@ -91,11 +104,20 @@ export function newTokens(): AdminTokens {
 }
 
 export async function startAdminGateway(
-  options: { dir?: string; tokens?: AdminTokens; extra?: string } = {},
+  options: { dir?: string; tokens?: AdminTokens; extra?: string; failedAuthLimit?: string; adminListen?: string } = {},
 ): Promise<AdminHarness> {
   const upstream = await startRecordingUpstream();
   const tokens = options.tokens ?? newTokens();
-  const gw = await startTestGateway(await adminConfig(upstream.url, tokens, options.extra), { dir: options.dir });
+  let gw: TestGateway;
+  try {
+    gw = await startTestGateway(await adminConfig(upstream.url, tokens, options.extra, options.failedAuthLimit), {
+      dir: options.dir,
+      adminListen: options.adminListen,
+    });
+  } catch (err) {
+    await upstream.close();
+    throw err;
+  }
   return {
     gw,
     upstream,
@@ -115,7 +137,7 @@ export async function adminCall(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
-) {
+): Promise<AdminReply> {
   const res = await fetch(`${adminUrl}${path}`, {
     method,
     headers: {
