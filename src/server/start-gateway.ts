@@ -127,6 +127,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     const docs = documentsOf(store);
     // Clients created through the admin API: loaded before the listeners open, then kept current in memory.
     let storeClients: ClientEntry[] = [];
+    let runtime: Runtime | undefined;
     let baseConfig = fileConfig;
     registry = new ClientRegistry(
       docs,
@@ -146,7 +147,6 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     const clientRegistry = registry;
     const usage = new UsageRecorder(docs, now);
     const compiled = compileConfig(fileConfig, storeClients);
-    let runtime: Runtime | undefined;
     const current = () => runtime!;
     const failedAuth = new FailedAuthLimiter(store, () => current().compiled.config.server.failed_auth_limit);
     const services: Services = {
