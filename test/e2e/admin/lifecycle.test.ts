@@ -435,3 +435,17 @@ describe('audit trail', () => {
     for (const value of minted) expect(haystack).not.toContain(value);
   });
 });
+
+describe('metrics', () => {
+  it('scopegate_client_secret_expiry_seconds gives each store client the time to its earliest secret expiry', async () => {
+    const res = await createClient(h.tokens.operator, { id: 'metered', name: 'Metered', scopes: [] });
+    expect(res.status).toBe(201);
+    const text = await (await fetch(`${h.gw.adminUrl}/metrics`)).text();
+    const m = /scopegate_client_secret_expiry_seconds\{client="metered"\} (\d+)/.exec(text);
+    expect(m).not.toBeNull();
+    const seconds = Number(m![1]);
+    expect(seconds).toBeGreaterThan(30 * 86_400 - 60);
+    expect(seconds).toBeLessThanOrEqual(30 * 86_400);
+    expect(text).not.toMatch(/scopegate_client_secret_expiry_seconds\{client="file-client"\}/);
+  });
+});
