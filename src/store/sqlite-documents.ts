@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type { DocumentStore, LogEntry, StoredDocument } from './documents.js';
 
@@ -24,8 +25,16 @@ CREATE TABLE IF NOT EXISTS logs (
  */
 export class SqliteDocuments implements DocumentStore {
   private readonly stmt;
+  private readonly file: { path: string; ino: number; dev: number } | undefined;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    filePath?: string,
+  ) {
+    if (filePath !== undefined) {
+      const st = fs.statSync(filePath);
+      this.file = { path: filePath, ino: st.ino, dev: st.dev };
+    }
     db.exec(SCHEMA);
     this.stmt = {
       get: db.prepare<[string, string], StoredDocument>(
@@ -57,23 +66,27 @@ export class SqliteDocuments implements DocumentStore {
     const db = new Database(filePath, { timeout: busyTimeoutMs });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    return new SqliteDocuments(db);
+    return new SqliteDocuments(db, filePath);
   }
 
   async getDocument(kind: string, id: string): Promise<StoredDocument | undefined> {
+    this.check();
     return this.stmt.get.get(kind, id);
   }
 
   async listDocuments(kind: string): Promise<StoredDocument[]> {
+    this.check();
     return this.stmt.list.all(kind);
   }
 
   async putDocument(kind: string, id: string, body: string, expectedVersion: number): Promise<number | undefined> {
+    this.check();
     if (expectedVersion === 0) return this.stmt.insert.run(kind, id, body).changes === 1 ? 1 : undefined;
     return this.stmt.update.run(body, kind, id, expectedVersion).changes === 1 ? expectedVersion + 1 : undefined;
   }
 
   async deleteDocument(kind: string, id: string, expectedVersion?: number): Promise<boolean> {
+    this.check();
     const result =
       expectedVersion === undefined
         ? this.stmt.delete.run(kind, id)
@@ -82,16 +95,30 @@ export class SqliteDocuments implements DocumentStore {
   }
 
   async lastLogEntry(log: string): Promise<LogEntry | undefined> {
+    this.check();
     return this.stmt.last.get(log);
   }
 
   async appendLogEntry(log: string, seq: number, body: string): Promise<boolean> {
+    this.check();
     if (seq > 1 && this.stmt.read.get(log, seq - 1, 1)?.seq !== seq - 1) return false;
     return this.stmt.append.run(log, seq, body).changes === 1;
   }
 
   async readLog(log: string, fromSeq: number, limit: number): Promise<LogEntry[]> {
+    this.check();
     return this.stmt.read.all(log, fromSeq, limit);
+  }
+
+  /**
+   * Like the SqliteStore: SQLite keeps writing to a removed file without complaint, which would acknowledge admin
+   * changes no other instance sees; a removed or replaced file is a failure (a rejection, so the API answers 503).
+   */
+  private check(): void {
+    if (!this.file) return;
+    const st = fs.statSync(this.file.path, { throwIfNoEntry: false });
+    if (!st || st.ino !== this.file.ino || st.dev !== this.file.dev)
+      throw new Error(`store file ${this.file.path} is gone or was replaced`);
   }
 
   close(): void {
