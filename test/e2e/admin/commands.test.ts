@@ -11,6 +11,7 @@ import { auditVerifyCommand } from '../../../src/commands/audit-verify.js';
 import { clientsExportCommand, clientsImportCommand } from '../../../src/commands/clients-transfer.js';
 import { hashSecretCommand } from '../../../src/commands/hash-secret.js';
 import { hashApiKey } from '../../../src/auth/secret-hash.js';
+import { runCli } from '../ops/cli.js';
 import { adminConfig, newTokens, startAdminGateway } from './harness.js';
 
 describe('audit verify, clients export and import', () => {
@@ -37,6 +38,7 @@ describe('audit verify, clients export and import', () => {
     await h.close();
 
     expect(await auditVerifyCommand(configPath)).toBe('audit trail intact: 4 records');
+    expect(runCli(['audit', 'verify', '--config', configPath])).toMatchObject({ status: 0 });
 
     const exported = await clientsExportCommand(configPath);
     expect(exported).toContain('scrypt$');
@@ -74,6 +76,10 @@ describe('audit verify, clients export and import', () => {
     );
     db.close();
     await expect(auditVerifyCommand(configPath)).rejects.toThrow(/audit record 2 is broken: hash does not match/);
+    // the built CLI exits non-zero and names the record
+    const cli = runCli(['audit', 'verify', '--config', configPath]);
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toMatch(/audit record 2 is broken/);
   }, 60_000);
 
   it('hash-secret --admin --generate prints a >= 128-bit token and its sha256 hash', async () => {
