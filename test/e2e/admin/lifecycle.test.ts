@@ -228,6 +228,30 @@ describe('operator lifecycle', () => {
     expect((await tokenFor('short-lived', value)).status).toBe(401);
   });
 
+  it("caps: an expired client is refused, a client's scopes bound its token, last_used_at is recorded", async () => {
+    const res = await createClient(h.tokens.operator, {
+      id: 'capped',
+      name: 'Capped',
+      scopes: ['menu:read'],
+      expires_at: '2020-01-01T00:00:00Z',
+    });
+    const value = (res.body.secret as { value: string }).value;
+    expect(res.body.client).toMatchObject({ status: 'expired' });
+    expect((await viaSecret('capped', value)).status).toBe(401);
+    expect((await tokenFor('capped', value)).body.error).toBe('invalid_client');
+    expect((await h.call(h.tokens.operator, 'PATCH', '/admin/clients/capped', { expires_at: null })).status).toBe(200);
+    expect((await viaSecret('capped', value)).status).toBe(200);
+    expect((await viaSecret('capped', value, '/api/orders/1')).status).toBe(403);
+    expect((await tokenFor('capped', value, { scope: 'orders:read' })).body.error).toBe('invalid_scope');
+    let lastUsed: unknown = null;
+    for (let i = 0; i < 50 && lastUsed === null; i++) {
+      const listed = await h.call(h.tokens.operator, 'GET', '/admin/clients/capped/secrets');
+      lastUsed = (listed.body.secrets as { last_used_at: unknown }[])[0]!.last_used_at;
+      if (lastUsed === null) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(lastUsed).toEqual(expect.stringMatching(/^\d{4}-/));
+  });
+
   it('API keys: created once, found by hash, refused at once after DELETE', async () => {
     const res = await h.call(h.tokens.operator, 'POST', '/admin/clients/partner-1/api-keys', { expires_in: '7d' });
     expect(res.status).toBe(201);
