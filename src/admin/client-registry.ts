@@ -25,6 +25,9 @@ export class ClientRegistry {
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private again = false;
+  /** counts reloads; an id reloaded by `invalidate` after a refresh began is left alone by that refresh */
+  private generation = 0;
+  private readonly touched = new Map<string, number>();
 
   constructor(
     private readonly docs: DocumentStore,
@@ -57,7 +60,11 @@ export class ClientRegistry {
   /** Reloads one client (or all) from the store now; resolves once the change is applied on this instance. */
   async invalidate(id?: string): Promise<void> {
     if (id === undefined) return this.refresh();
+    const gen = ++this.generation;
+    this.touched.set(id, gen);
     const doc = await this.docs.getDocument(CLIENT_KIND, id);
+    // a later invalidate of the same id read the store after this one: its answer is the newer one
+    if (this.touched.get(id) !== gen) return;
     const had = this.clients.get(id);
     if (!doc) {
       if (!had) return;
@@ -86,18 +93,35 @@ export class ClientRegistry {
   }
 
   private async load(): Promise<void> {
+    const started = this.generation;
     const docs = await this.docs.listDocuments(CLIENT_KIND);
-    let changed = docs.length !== this.clients.size;
+    // A client this instance wrote or deleted while the list was read: the list may predate that write.
+    const fresh = (id: string) => (this.touched.get(id) ?? 0) > started;
+    let changed = false;
     const seen = new Set<string>();
     for (const doc of docs) {
       seen.add(doc.id);
+      if (fresh(doc.id)) continue;
       const had = this.clients.get(doc.id);
       if (had && had.version === doc.version) continue;
       this.clients.set(doc.id, { client: JSON.parse(doc.body) as StoredClient, version: doc.version });
       changed = true;
     }
-    for (const id of this.clients.keys()) if (!seen.has(id)) this.clients.delete(id);
+    for (const id of this.clients.keys()) {
+      if (seen.has(id) || fresh(id)) continue;
+      this.clients.delete(id);
+      changed = true;
+    }
+    this.pruneTouched(started);
     if (changed) this.emit();
+  }
+
+  /**
+   * Forgets marks of invalidations that began before this refresh: the refresh's list was read after their writes, so
+   * it already holds them (an invalidation still in flight then finds its mark gone and leaves the result alone).
+   */
+  private pruneTouched(before: number): void {
+    for (const [id, gen] of this.touched) if (gen <= before) this.touched.delete(id);
   }
 
   private emit(): void {
