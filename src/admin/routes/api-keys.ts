@@ -18,7 +18,7 @@ export const apiKeyRoutes: AdminRoute[] = [
   },
   {
     method: 'DELETE',
-    path: '/admin/clients/{id}/api-keys/{cid}',
+    path: '/admin/clients/{id}/api-keys/{kid}',
     write: true,
     summary: 'Delete an API key',
     handler: (req, ctx) => deleteCredential('api_keys', req, ctx),

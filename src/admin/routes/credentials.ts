@@ -95,7 +95,7 @@ export async function deleteCredential(
   ctx: AdminContext,
 ): Promise<AdminResponse> {
   const found = await requireStoreClient(ctx, req);
-  const id = req.params.cid!;
+  const id = (kind === 'secrets' ? req.params.sid : req.params.kid)!;
   if (!found.client[kind].some((c) => c.id === id)) throw notFound(`no such ${NOUN[kind].one}`);
   const next: StoredClient = { ...found.client, [kind]: found.client[kind].filter((c) => c.id !== id) };
   await saveClient(ctx, next, found.version, false);

@@ -18,7 +18,7 @@ export const secretRoutes: AdminRoute[] = [
   },
   {
     method: 'DELETE',
-    path: '/admin/clients/{id}/secrets/{cid}',
+    path: '/admin/clients/{id}/secrets/{sid}',
     write: true,
     summary: 'Delete a secret',
     handler: (req, ctx) => deleteCredential('secrets', req, ctx),

@@ -49,7 +49,7 @@ describe('admin routes under arbitrary input', () => {
         body,
         fc.constantFrom('application/json', 'text/plain', 'application/json; charset=latin1'),
         async (route, text, type) => {
-          const path = route.path.replace('{id}', 'fuzz').replace('{cid}', 'x');
+          const path = route.path.replace('{id}', 'fuzz').replace('{sid}', 'x').replace('{kid}', 'x');
           const res = await h.call(h.tokens.operator, route.method, path, text, { 'Content-Type': type });
           expect(res.status, `${route.method} ${path} ${text} -> ${res.text}`).toBeLessThan(500);
           if (res.status >= 400) expect(res.body.error).toEqual(expect.any(String));

@@ -42,8 +42,7 @@ describe('every admin route x every caller', () => {
     let n = 0;
     for (const route of ADMIN_ROUTES) {
       const f = await fixture(n++);
-      const cid = route.path.includes('/api-keys/') ? f.kid : f.sid;
-      const path = route.path.replace('{id}', f.id).replace('{cid}', cid);
+      const path = route.path.replace('{id}', f.id).replace('{sid}', f.sid).replace('{kid}', f.kid);
       const body = BODIES[`${route.method} ${route.path}`] ?? (route.method === 'POST' ? {} : undefined);
       const label = `${route.method} ${route.path}`;
       const call = (token: string | undefined) => h.call(token, route.method, path, body);
@@ -87,7 +86,7 @@ describe('every admin route x every caller', () => {
 describe('the public listener', () => {
   it('never serves an admin path, whatever the token', async () => {
     for (const route of ADMIN_ROUTES) {
-      const path = route.path.replace('{id}', 'walk-0').replace('{cid}', 'x');
+      const path = route.path.replace('{id}', 'walk-0').replace('{sid}', 'x').replace('{kid}', 'x');
       const withBody = route.method === 'POST' || route.method === 'PATCH';
       const headers = ['Authorization', `Bearer ${h.tokens.operator}`];
       if (withBody) headers.push('Content-Type', 'application/json', 'Content-Length', '2');
