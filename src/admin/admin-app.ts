@@ -86,7 +86,14 @@ export function createAdminApp(deps: AdminDeps): express.Express {
     sendJson(res, 404, { error: 'not_found', error_description: 'no such admin path' }),
   );
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof AdminError) return sendJson(res, err.status, err.body(), err.extra.headers);
+    if (err instanceof AdminError) {
+      // SPEC.md 4: every 401 and 403 carries a Bearer challenge, the admin API's 403 included
+      const challenge: Record<string, string> = {};
+      if (err.status === 403)
+        challenge['WWW-Authenticate'] =
+          `Bearer realm="${deps.runtime().compiled.config.server.realm}-admin", error="insufficient_scope"`;
+      return sendJson(res, err.status, err.body(), { ...err.extra.headers, ...challenge });
+    }
     const parseError = (err as { type?: string } | undefined)?.type;
     if (
       parseError === 'entity.parse.failed' ||

@@ -28,6 +28,7 @@ export class ClientRegistry {
   /** counts reloads; an id reloaded by `invalidate` after a refresh began is left alone by that refresh */
   private generation = 0;
   private readonly touched = new Map<string, number>();
+  private failing = false;
 
   constructor(
     private readonly docs: DocumentStore,
@@ -39,7 +40,14 @@ export class ClientRegistry {
   async start(): Promise<void> {
     await this.refresh();
     this.timer = setInterval(() => {
-      this.refresh().catch((err: unknown) => this.options.onError?.(err));
+      this.refresh().then(
+        () => (this.failing = false),
+        (err: unknown) => {
+          // report the first failure of a streak, not one every 250 ms
+          if (!this.failing) this.options.onError?.(err);
+          this.failing = true;
+        },
+      );
     }, this.options.refreshMs ?? 250);
     this.timer.unref();
   }

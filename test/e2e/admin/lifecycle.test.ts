@@ -294,6 +294,26 @@ describe('operator lifecycle', () => {
     expect(used.status).toBe(200);
     expect(used.body.scope).toBe('menu:read');
     minted.push(String(used.body.access_token), String(used.body.refresh_token));
+    // revocable like any other refresh token (RFC 7009)
+    const revoked = await postForm(
+      h.gw.url,
+      '/oauth/revoke',
+      { id: 'partner-1', secret: value },
+      {
+        token: String(used.body.refresh_token),
+      },
+    );
+    expect(revoked.status).toBe(200);
+    const again = await postForm(
+      h.gw.url,
+      '/oauth/token',
+      { id: 'partner-1', secret: value },
+      {
+        grant_type: 'refresh_token',
+        refresh_token: String(used.body.refresh_token),
+      },
+    );
+    expect(again.body.error).toBe('invalid_grant');
     const tooLong = await h.call(h.tokens.operator, 'POST', '/admin/clients/partner-1/refresh-tokens', {
       expires_in: '25h',
     });

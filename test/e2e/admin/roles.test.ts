@@ -58,6 +58,9 @@ describe('every admin route x every caller', () => {
       if (route.write) {
         expect(viewer.status, `${label} as viewer`).toBe(403);
         expect(viewer.body.error).toBe('forbidden');
+        expect(viewer.headers.get('www-authenticate')).toMatch(
+          /^Bearer realm="test-api-admin", error="insufficient_scope"/,
+        );
       } else expect(viewer.status, `${label} as viewer`).toBe(200);
 
       const other = await call(h.tokens.munich);
