@@ -2,6 +2,7 @@ import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { appendAudit } from '../admin/audit-trail.js';
 import { CLIENT_KIND, type StoredClient } from '../admin/stored-client.js';
+import { unknownOrganizations, unlicensedScopes } from '../config/licence-rules.js';
 import { withCliContext } from '../issuer/cli-context.js';
 import { documentsOf, releaseDocuments } from '../store/documents-of.js';
 
@@ -89,6 +90,16 @@ export async function clientsImportCommand(configPath: string, text: string): Pr
       for (const input of parsed.data.clients) {
         if (ctx.compiled.clients.has(input.id))
           throw new Error(`import: client "${input.id}" is defined in gateway.yaml`);
+        // the same licence rules as the API and `check`: an import cannot widen what an organization may grant
+        const orgs = ctx.compiled.config.organizations;
+        const unknown = unknownOrganizations(orgs, input.organizations);
+        if (unknown.length > 0)
+          throw new Error(`import: client "${input.id}": unknown organizations ${unknown.join(', ')}`);
+        const unlicensed = unlicensedScopes(orgs, input.organizations, input.scopes);
+        if (unlicensed.length > 0)
+          throw new Error(
+            `import: client "${input.id}": scopes not licensed to all its organizations: ${unlicensed.join(' ')}`,
+          );
         const client = fromExport(input);
         const existing = await docs.getDocument(CLIENT_KIND, client.id);
         const version = await docs.putDocument(CLIENT_KIND, client.id, JSON.stringify(client), existing?.version ?? 0);

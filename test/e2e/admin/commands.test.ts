@@ -58,6 +58,9 @@ describe('audit verify, clients export and import', () => {
     await expect(clientsImportCommand(otherConfig, 'clients:\n  - id: x\n    secret: plain\n')).rejects.toThrow(
       /import:/,
     );
+    await expect(clientsImportCommand(otherConfig, exported.replace('- menu:read', '- orders:write'))).rejects.toThrow(
+      /scopes not licensed to all its organizations: orders:write/,
+    );
 
     // an imported client authenticates on a gateway started on that store
     const imported = await startAdminGateway({ dir: other, tokens: newTokens() });
