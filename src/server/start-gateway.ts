@@ -46,6 +46,8 @@ export interface RunningGateway {
   server: Server;
   adminServer?: Server;
   services: Services;
+  /** the clients created through the admin API; a change feed calls `invalidate(id?)` on it */
+  clientRegistry: ClientRegistry;
   /** Prometheus metrics of this gateway (its own Registry), served at the admin listener's /metrics */
   metrics: GatewayMetrics;
   runtime(): Runtime;
@@ -249,6 +251,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       services,
       metrics,
       logger,
+      clientRegistry,
       runtime: current,
       async reload(next?: GatewayConfig) {
         const nextConfig = next ?? load();
