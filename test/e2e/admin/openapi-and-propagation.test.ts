@@ -4,6 +4,9 @@
  * propagation bound (1 s).
  */
 import { Ajv } from 'ajv';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+import { oauthErrorHandler, scopegate } from '../../../src/index.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,5 +119,40 @@ describe('two gateways on one store', () => {
     console.log(
       `propagation ms: min ${samples[0]!.toFixed(0)} p50 ${samples[10]!.toFixed(0)} max ${samples[19]!.toFixed(0)}`,
     );
+  });
+});
+
+describe('the Express middleware on the same store', () => {
+  it('authenticates a client created through the admin API, and stops once it is deleted', async () => {
+    const created = await a.call(a.tokens.operator, 'POST', '/admin/clients', {
+      id: 'lib-client',
+      name: 'Lib',
+      scopes: ['menu:read'],
+    });
+    const secret = (created.body.secret as { value: string }).value;
+    const mw = scopegate(a.gw.configPath);
+    await mw.ready;
+    const app = express();
+    app.use(mw);
+    app.get('/api/menu/:x', (req, res) => {
+      res.json({ client: req.auth?.clientId });
+    });
+    app.use(oauthErrorHandler());
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const headers = ['X-Client-Id', 'lib-client', 'X-Client-Secret', secret];
+      const ok = await send(url, 'GET', '/api/menu/1', headers);
+      expect(ok.status).toBe(200);
+      expect(ok.json()).toEqual({ client: 'lib-client' });
+      expect((await a.call(a.tokens.operator, 'DELETE', '/admin/clients/lib-client')).status).toBe(204);
+      expect(
+        await pollUntil(async () => (await send(url, 'GET', '/api/menu/1', headers)).status === 401, 1000, 20),
+      ).toBeDefined();
+    } finally {
+      server.close();
+      await mw.close();
+    }
   });
 });
