@@ -4,7 +4,7 @@ import { badRequest, notFound } from '../admin-error.js';
 import { requireStoreClient, saveClient } from '../client-lookup.js';
 import { parseBody, rotateSchema } from '../request-schemas.js';
 import { viewCredential, type StoredClient, type StoredCredential } from '../stored-client.js';
-import { newCredentialId, newSecret } from './clients.js';
+import { newCredentialId, newSecret } from '../credential-values.js';
 
 /** Secrets (scrypt, `sec_` ids) and API keys (sha256, `key_` ids) share one lifecycle (SPEC.md 10). */
 export type CredentialKind = 'secrets' | 'api_keys';
