@@ -39,7 +39,11 @@ export interface RuntimeSecret {
  * A client as the request path sees it: from gateway.yaml (`source` unset) or created through the admin API
  * (`source: 'store'`, with up to two live secrets instead of `secret_hash`).
  */
-export type ClientEntry = ClientConfig & { source?: 'file' | 'store'; secrets?: readonly RuntimeSecret[] };
+export type ClientEntry = Omit<ClientConfig, 'api_keys'> & {
+  api_keys: (ClientConfig['api_keys'][number] & { id?: string; expiresAt?: number })[];
+  source?: 'file' | 'store';
+  secrets?: readonly RuntimeSecret[];
+};
 
 export interface CompiledConfig {
   config: GatewayConfig;
@@ -106,12 +110,11 @@ export function compileConfig(config: GatewayConfig, storeClients: readonly Clie
   const apiKeys = new Map<string, CompiledApiKey>();
   for (const client of all) {
     for (const key of client.api_keys) {
-      const k = key as typeof key & { id?: string; expiresAt?: number };
       apiKeys.set(key.hash, {
         clientId: client.id,
         scopes: key.scopes ?? client.scopes,
-        ...(k.id !== undefined ? { id: k.id } : {}),
-        ...(k.expiresAt !== undefined ? { expiresAt: k.expiresAt } : {}),
+        ...(key.id !== undefined ? { id: key.id } : {}),
+        ...(key.expiresAt !== undefined ? { expiresAt: key.expiresAt } : {}),
       });
     }
   }

@@ -50,7 +50,7 @@ export class GatewayMetrics {
           if (!client.secrets) continue;
           const ends = [
             ...client.secrets.map((s) => s.expiresAt),
-            ...client.api_keys.map((k) => (k as { expiresAt?: number }).expiresAt ?? Infinity),
+            ...client.api_keys.map((k) => k.expiresAt ?? Infinity),
           ].filter((at) => at > now);
           this.set({ client: client.id }, ends.length === 0 ? 0 : Math.round((Math.min(...ends) - now) / 1000));
         }
