@@ -12,24 +12,30 @@ import { tokenCommand } from './commands/token.js';
 import { revokeCommand } from './commands/revoke.js';
 import { restoreCommand } from './commands/restore.js';
 import { refreshTokenCommand } from './commands/refresh-token.js';
+import { auditVerifyCommand } from './commands/audit-verify.js';
+import { clientsExportCommand, clientsImportCommand } from './commands/clients-transfer.js';
 
 const USAGE = `usage: scopegate <command> [options]
 
   start [--config FILE]                      start the gateway
   check [--config FILE]                      validate the config, print the route x method x scope matrix
-  hash-secret [--api-key] [--generate]       hash a secret read from stdin (or a generated one)
+  hash-secret [--api-key|--admin] [--generate]  hash a secret read from stdin (or a generated one)
   keygen [--alg ES256]                       print a new private JWK
   token --client ID [--scope "a b"] [--tenant T]    mint an access token with the local issuer
   explain METHOD PATH [--token T | --client ID]     which route matches and whether that caller passes
   revoke --client ID                         take a client's access away
   restore --client ID                        give a revoked client access again
   refresh-token --client ID --ttl 7d         mint a refresh token of limited validity
+  audit verify                               check the audit trail's hash chain; names the first broken record
+  clients export                             print the clients created through the admin API (YAML, hashes only)
+  clients import FILE                        write exported clients back into the store
 
 --config defaults to $SCOPEGATE_CONFIG, then ./gateway.yaml`;
 
 const OPTIONS = {
   config: { type: 'string' },
   'api-key': { type: 'boolean', default: false },
+  admin: { type: 'boolean', default: false },
   generate: { type: 'boolean', default: false },
   alg: { type: 'string' },
   client: { type: 'string' },
@@ -59,7 +65,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'hash-secret': {
       const input = values.generate ? undefined : readFileSync(0, 'utf8');
-      print(await hashSecretCommand({ apiKey: values['api-key'], generate: values.generate, input }));
+      print(
+        await hashSecretCommand({ apiKey: values['api-key'], admin: values.admin, generate: values.generate, input }),
+      );
       return 0;
     }
     case 'keygen':
@@ -102,6 +110,21 @@ async function main(argv: string[]): Promise<number> {
         }),
       );
       return 0;
+    case 'audit':
+      if (rest[0] !== 'verify') throw new Error('usage: scopegate audit verify [--config FILE]');
+      print(await auditVerifyCommand(configPath));
+      return 0;
+    case 'clients':
+      if (rest[0] === 'export' && rest.length === 1) {
+        print(await clientsExportCommand(configPath));
+        return 0;
+      }
+      if (rest[0] === 'import' && rest.length === 2) {
+        const text = readFileSync(rest[1] === '-' ? 0 : rest[1]!, 'utf8');
+        print(await clientsImportCommand(configPath, text));
+        return 0;
+      }
+      throw new Error('usage: scopegate clients export | clients import FILE [--config FILE]');
     default:
       print(USAGE);
       return command === undefined || values.help ? 0 : 1;

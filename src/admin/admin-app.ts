@@ -1,26 +1,53 @@
+import { clientAddress } from '../proxy/client-address.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { safeEqual } from '../auth/secret-hash.js';
 import { invalidRequest, invalidToken, missingCredentials, OAuthError } from '../errors/oauth-error.js';
 import { renderError } from '../errors/render-error.js';
+import type { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
+import { rateLimited } from '../ratelimit/ratelimit-headers.js';
 import type { Runtime, Services } from '../server/runtime.js';
-import { revokeClientAccess, restoreClientAccess } from './client-access.js';
+import { authenticateAdmin, mayWrite, type AdminIdentity } from './admin-auth.js';
+import type { AdminContext, AdminRoute } from './admin-context.js';
+import { AdminError, badRequest, forbidden } from './admin-error.js';
+import { appendAudit } from './audit-trail.js';
+import type { ClientRegistry } from './client-registry.js';
+import { ADMIN_ROUTES } from './routes/index.js';
+import type { UsageRecorder } from './usage-recorder.js';
+import type { DocumentStore } from '../store/documents.js';
 
 export interface AdminDeps {
   runtime: () => Runtime;
   services: Services;
+  /** the admin API's state; without it only health, readiness and the extensions are served */
+  docs?: DocumentStore;
+  registry?: ClientRegistry;
+  usage?: UsageRecorder;
+  failedAuth?: FailedAuthLimiter;
   /** extra readiness checks and routes (metrics) are added by the caller */
   extend?: (app: express.Express) => void;
+  /** a store failure on a best-effort path (audit of a failed login) */
+  onError?: (err: unknown) => void;
 }
 
-function sendJson(res: Response, status: number, body: unknown): void {
+function sendJson(res: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
   // writeHead, not res.set/res.send: Express appends `; charset=utf-8` to a JSON Content-Type (SPEC.md 5: none)
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));
+  if (status === 204) {
+    res.writeHead(204, { 'Cache-Control': 'no-store', ...headers }).end();
+    return;
+  }
+  res
+    .writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers })
+    .end(JSON.stringify(body));
 }
 
-/** The admin listener: health, readiness and the admin API. Never mounted on the public port. */
+const expressPath = (path: string) => path.replace(/^\/admin/, '').replace(/\{(\w+)\}/g, ':$1');
+
+type Locals = { admin?: AdminIdentity };
+
+/** The admin listener: health, readiness and the admin API (SPEC.md 10). Never mounted on the public port. */
 export function createAdminApp(deps: AdminDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.disable('etag');
   app.set('case sensitive routing', true);
   app.set('strict routing', true);
 
@@ -51,36 +78,49 @@ export function createAdminApp(deps: AdminDeps): express.Express {
   deps.extend?.(app);
 
   const admin = express.Router({ caseSensitive: true, strict: true });
-  admin.use((req, _res, next) => {
-    const token = deps.runtime().compiled.config.server.admin_token;
-    const header = req.headers.authorization;
-    if (!token)
-      return next(invalidToken('the admin API is disabled (server.admin_token is not set)', 'admin_disabled'));
-    if (!header) return next(missingCredentials());
-    const m = /^Bearer ([^\s]+)$/i.exec(header);
-    if (!m || !safeEqual(m[1]!, token)) return next(invalidToken('invalid admin token', 'bad_admin_token'));
-    next();
-  });
-  admin.post('/clients/:id/revoke', async (req, res) => {
-    const id = req.params.id!;
-    if (!deps.runtime().compiled.clients.has(id))
-      return sendJson(res, 404, { error: 'not_found', error_description: 'unknown client' });
-    const at = await revokeClientAccess(deps.services, id);
-    sendJson(res, 200, { client_id: id, revoked_at: new Date(at).toISOString() });
-  });
-  admin.post('/clients/:id/restore', async (req, res) => {
-    const id = req.params.id!;
-    if (!deps.runtime().compiled.clients.has(id))
-      return sendJson(res, 404, { error: 'not_found', error_description: 'unknown client' });
-    await restoreClientAccess(deps.services, id);
-    sendJson(res, 200, { client_id: id, restored: true });
-  });
+  admin.use((req, res, next) => authenticate(deps, req, res, next));
+  admin.use(express.json({ limit: '64kb', strict: true }));
+  if (deps.docs && deps.registry && deps.usage) {
+    const ctx: AdminContext = {
+      runtime: deps.runtime,
+      services: deps.services,
+      docs: deps.docs,
+      registry: deps.registry,
+      usage: deps.usage,
+      failedAuth: deps.failedAuth,
+    };
+    for (const route of ADMIN_ROUTES) mount(admin, route, ctx);
+  }
+  admin.use((_req, _res, next) => next(new AdminError(404, 'not_found', 'no such admin path')));
   app.use('/admin', admin);
 
   app.use((_req: Request, res: Response) =>
     sendJson(res, 404, { error: 'not_found', error_description: 'no such admin path' }),
   );
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof AdminError) {
+      // SPEC.md 4: every 401 and 403 carries a Bearer challenge, the admin API's 403 included
+      const challenge: Record<string, string> = {};
+      if (err.status === 403)
+        challenge['WWW-Authenticate'] =
+          `Bearer realm="${deps.runtime().compiled.config.server.realm}-admin", error="insufficient_scope"`;
+      return sendJson(res, err.status, err.body(), { ...err.extra.headers, ...challenge });
+    }
+    const parseError = (err as { type?: string } | undefined)?.type;
+    if (
+      parseError === 'entity.parse.failed' ||
+      parseError === 'encoding.unsupported' ||
+      parseError === 'charset.unsupported'
+    ) {
+      const e = badRequest('the body is not valid JSON', 'body');
+      return sendJson(res, e.status, e.body());
+    }
+    if (parseError === 'entity.too.large')
+      return sendJson(res, 413, {
+        error: 'invalid_request',
+        error_description: 'body larger than 64 KiB',
+        field: 'body',
+      });
     const rendered = renderError(clientFault(err), {
       realm: `${deps.runtime().compiled.config.server.realm}-admin`,
     });
@@ -102,4 +142,80 @@ function clientFault(err: unknown): OAuthError | undefined {
     return new OAuthError(code, 'invalid_request', 'the request could not be read', 'none', { reason: 'bad_request' });
   }
   return undefined;
+}
+
+function mount(router: express.Router, route: AdminRoute, ctx: AdminContext): void {
+  const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete';
+  router[method](expressPath(route.path), (req: Request, res: Response, next: NextFunction) => {
+    const admin = (res.locals as Locals).admin!;
+    if (route.write && !mayWrite(admin)) return next(forbidden('a viewer token may only read'));
+    const query: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(req.query)) {
+      if (typeof v !== 'string') return next(badRequest(`${k} is given more than once`, k));
+      query[k] = v;
+    }
+    route
+      .handler(
+        {
+          admin,
+          address: callerAddress(ctx.runtime, req) ?? null,
+          params: req.params as Record<string, string>,
+          query,
+          body: req.body as unknown,
+          headers: req.headers,
+        },
+        ctx,
+      )
+      .then((out) => sendJson(res, out.status, out.body, out.headers), next);
+  });
+}
+
+/**
+ * Every admin path needs a valid admin token: 401 with a Bearer challenge otherwise. A wrong or expired token counts
+ * against the failed-auth limit of the address and is written to the audit trail (without the token).
+ */
+function authenticate(deps: AdminDeps, req: Request, res: Response, next: NextFunction): void {
+  const now = deps.services.now();
+  const address = callerAddress(deps.runtime, req);
+  const limiter = deps.failedAuth;
+  if (limiter?.active) {
+    const wait = limiter.addressBlockedMs(address, now);
+    if (wait > 0) return next(rateLimited('failed_auth', limiter.rate(), wait, 'failed_auth_limited'));
+  }
+  const result = authenticateAdmin(deps.runtime().compiled.config, req.headers.authorization, now);
+  if (result.ok) {
+    (res.locals as Locals).admin = result.admin;
+    return next();
+  }
+  if (result.reason === 'admin_disabled')
+    return next(invalidToken('the admin API is disabled (no admin tokens are configured)', 'admin_disabled'));
+  if (result.reason === 'no_credentials') return next(missingCredentials());
+  const failure = invalidToken(
+    result.reason === 'admin_token_expired' ? 'the admin token has expired' : 'invalid admin token',
+    result.reason,
+  );
+  const record = deps.docs
+    ? appendAudit(
+        deps.docs,
+        {
+          actor: null,
+          address: address ?? null,
+          action: 'auth_failed',
+          target: {},
+          changes: { reason: { before: null, after: result.reason }, path: { before: null, after: req.path } },
+        },
+        now,
+      ).catch((err: unknown) => deps.onError?.(err))
+    : Promise.resolve();
+  const counted = limiter ? limiter.recordFailure(address, undefined, now) : Promise.resolve(0);
+  Promise.all([counted, record]).then(
+    ([wait]) =>
+      next(wait && wait > 0 ? rateLimited('failed_auth', limiter!.rate(), wait, 'failed_auth_limited') : failure),
+    () => next(failure),
+  );
+}
+
+/** The caller's address for the audit trail and failed-auth limits: behind `server.trusted_proxies`, the client. */
+function callerAddress(runtime: () => Runtime, req: Request): string | undefined {
+  return clientAddress(req.socket.remoteAddress, req.rawHeaders, runtime().compiled.trustedProxies).address;
 }

@@ -16,6 +16,8 @@ export interface AuthContext {
   clientSecrets: ClientSecretVerifier;
   clientStates: ClientStateCache;
   now: () => number;
+  /** told which API key of a store client was used (for its last_used_at); best effort */
+  onApiKeyUsed?: (clientId: string, keyId: string) => void;
 }
 
 /** A failed credential check, for the failed-auth rate limit: which client id was claimed, if any. */
@@ -67,8 +69,12 @@ async function authenticateApiKey(key: string, ctx: AuthContext): Promise<Identi
   const entry = ctx.compiled.apiKeys.get(hashApiKey(key));
   const client = entry && ctx.compiled.clients.get(entry.clientId);
   if (!entry || !client) throw rejected(invalidToken('unknown API key', 'unknown_api_key'), undefined);
+  // An expired key is refused like an unknown one (SPEC.md 10).
+  if (entry.expiresAt !== undefined && ctx.now() >= entry.expiresAt)
+    throw rejected(invalidToken('unknown API key', 'api_key_expired'), undefined);
   const reason = clientInactiveReason(client, await ctx.clientStates.get(client.id), ctx.now());
   if (reason) throw rejected(invalidToken('API key is no longer valid', reason), client.id);
+  if (entry.id !== undefined) ctx.onApiKeyUsed?.(client.id, entry.id);
   return {
     clientId: client.id,
     scopes: entry.scopes,
@@ -79,7 +85,7 @@ async function authenticateApiKey(key: string, ctx: AuthContext): Promise<Identi
 }
 
 async function authenticateClientSecret(clientId: string, secret: string, ctx: AuthContext): Promise<Identity> {
-  const client = await ctx.clientSecrets.verify(ctx.compiled.clients.get(clientId), clientId, secret);
+  const client = await ctx.clientSecrets.verify(ctx.compiled.clients.get(clientId), clientId, secret, ctx.now());
   if (!client) throw rejected(invalidClientCredentials(), clientId);
   const reason = clientInactiveReason(client, await ctx.clientStates.get(client.id), ctx.now());
   if (reason) throw rejected(invalidClientCredentials('client authentication failed', reason), clientId);

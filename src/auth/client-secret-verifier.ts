@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { ClientConfig } from '../config/schema.js';
+import type { ClientEntry } from '../config/compile-config.js';
 import {
   DEFAULT_SCRYPT_PARAMS,
   hashSecret,
@@ -34,7 +34,7 @@ export class ClientSecretVerifier {
    * Called with every config version: picks the cost of the dummy check and hashes the plain secrets in the
    * background, so no request pays for it and every check runs the same scrypt.
    */
-  prepare(clients: Iterable<ClientConfig>): void {
+  prepare(clients: Iterable<ClientEntry>): void {
     const list = [...clients];
     const counts = new Map<string, { params: ScryptParams; n: number }>();
     for (const client of list) {
@@ -59,20 +59,58 @@ export class ClientSecretVerifier {
     void this.dummy();
   }
 
-  /** Returns the client when the secret is right; undefined otherwise. */
-  async verify(client: ClientConfig | undefined, clientId: string, secret: string): Promise<ClientConfig | undefined> {
-    const stored = client && (await this.storedHash(client));
-    if (!client || stored === undefined) {
-      await verifySecretHash(secret, await this.dummy());
-      return undefined;
-    }
-    const key = createHmac('sha256', this.cacheKey).update(clientId).update('\0').update(secret).digest('base64url');
+  /** told which secret of a store client was used (for its last_used_at); best effort */
+  onUsed?: (clientId: string, secretId: string) => void;
+
+  /**
+   * Returns the client when the secret is right; undefined otherwise. A client created through the admin API has up
+   * to two secrets, each with an expiry: an expired one is refused exactly like a wrong one. Every failed check runs
+   * MAX_LIVE_SECRETS scrypts (dummies fill in), so an unknown id, a file client and a store client with one or two
+   * live secrets cannot be told apart by time.
+   */
+  async verify(
+    client: ClientEntry | undefined,
+    clientId: string,
+    secret: string,
+    now: number = Date.now(),
+  ): Promise<ClientEntry | undefined> {
+    const candidates = client ? await this.candidates(client, now) : [];
+    const key = this.key(clientId, secret);
     const hit = this.cache.get(key);
-    if (hit && hit.stored === stored && hit.clientId === clientId) return client;
-    if (!(await verifySecretHash(secret, stored))) return undefined;
-    this.cache.set(key, { clientId, stored });
+    if (client && hit && hit.clientId === clientId) {
+      const cached = candidates.find((c) => c.hash === hit.stored);
+      if (cached) return this.accepted(client, clientId, secret, key, cached);
+    }
+    for (const candidate of candidates) {
+      if (await verifySecretHash(secret, candidate.hash))
+        return this.accepted(client!, clientId, secret, key, candidate);
+    }
+    for (let n = candidates.length; n < MAX_LIVE_SECRETS; n++) await verifySecretHash(secret, await this.dummy());
+    return undefined;
+  }
+
+  private accepted(
+    client: ClientEntry,
+    clientId: string,
+    secret: string,
+    key: string,
+    used: SecretCandidate,
+  ): ClientEntry {
+    this.cache.set(key, { clientId, stored: used.hash });
     this.verifiedSecrets.set(this.secretKey(secret), clientId);
+    if (used.id !== undefined) this.onUsed?.(clientId, used.id);
     return client;
+  }
+
+  /** The scrypt hashes a secret may match: a store client's live secrets, or the file client's one. */
+  private async candidates(client: ClientEntry, now: number): Promise<SecretCandidate[]> {
+    if (client.secrets) return client.secrets.filter((s) => now < s.expiresAt).map((s) => ({ hash: s.hash, id: s.id }));
+    const stored = await this.storedHash(client);
+    return stored === undefined ? [] : [{ hash: stored }];
+  }
+
+  private key(clientId: string, secret: string): string {
+    return createHmac('sha256', this.cacheKey).update(clientId).update('\0').update(secret).digest('base64url');
   }
 
   /**
@@ -94,7 +132,7 @@ export class ClientSecretVerifier {
   }
 
   /** The scrypt hash a secret is checked against: `secret_hash`, or the hash made from a plain `${ENV}` secret. */
-  private storedHash(client: ClientConfig): Promise<string> | string | undefined {
+  private storedHash(client: ClientEntry): Promise<string> | string | undefined {
     if (client.secret_hash !== undefined) return client.secret_hash;
     if (client.secret === undefined) return undefined;
     const key = this.plainKey(client.secret);
@@ -119,6 +157,15 @@ export class ClientSecretVerifier {
     }
     return hash;
   }
+}
+
+/** SPEC.md 10: at most two secrets are live per client */
+const MAX_LIVE_SECRETS = 2;
+
+interface SecretCandidate {
+  hash: string;
+  /** a store secret's id */
+  id?: string;
 }
 
 const paramsKey = (p: ScryptParams): string => `${p.N}$${p.r}$${p.p}`;

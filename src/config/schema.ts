@@ -211,6 +211,34 @@ const clientSchema = z.strictObject({
   api_keys: z.array(apiKeySchema).default([]),
 });
 
+const isoTime = z.iso
+  .datetime({ offset: true })
+  .or(z.date())
+  .transform((v) => (v instanceof Date ? v.getTime() : Date.parse(v)));
+
+export const ADMIN_ROLES = ['operator', 'org_admin', 'viewer'] as const;
+export type AdminRole = (typeof ADMIN_ROLES)[number];
+
+const adminTokenSchema = z.strictObject({
+  id: urlSafeId.describe('names the admin in the audit trail'),
+  hash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:<64 hex>" from `scopegate hash-secret --admin`'),
+  role: z.enum(ADMIN_ROLES).describe('operator: everything; org_admin: its organizations; viewer: read only'),
+  organizations: z.array(urlSafeId).min(1).optional().describe('the organizations an org_admin manages'),
+  expires_at: isoTime.optional().describe('the token stops working then'),
+});
+
+const adminSchema = z.strictObject({
+  tokens: z.array(adminTokenSchema).default([]).describe('admin tokens, only as hashes'),
+  secret_ttl: duration('default lifetime of a generated secret or API key').prefault('90d'),
+  secret_max_ttl: duration('longest lifetime of a generated secret or API key').prefault('365d'),
+  rotation_overlap: duration('how long the old secret keeps working after a rotation').prefault('7d'),
+});
+
+const organizationSchema = z.strictObject({
+  name: z.string().optional(),
+  licensed_scopes: z.array(scopeToken).default([]).describe('the scopes its clients may hold'),
+});
+
 const upstreamSchema = z.strictObject({
   url: httpUrl,
   timeout: timeout('how long to wait for the upstream').prefault('15s'),
@@ -235,6 +263,11 @@ export const configSchema = z.strictObject({
     .string()
     .regex(/^(sqlite:.+|redis:\/\/.+|memory:)$/, 'sqlite:PATH, redis://host:port or memory:')
     .default('sqlite:./data/scopegate.db'),
+  admin: adminSchema.prefault({}),
+  organizations: z
+    .record(urlSafeId, organizationSchema)
+    .optional()
+    .describe('when present, client tenants must be listed here'),
   clients: z.array(clientSchema).default([]),
   upstreams: z.record(z.string(), upstreamSchema).default({}),
   routes: z.array(routeSchema).default([]),
@@ -247,5 +280,8 @@ export type RouteConfig = GatewayConfig['routes'][number];
 export type TrustedIssuerConfig = GatewayConfig['trusted_issuers'][number];
 export type IssuerConfig = NonNullable<GatewayConfig['issuer']>;
 export type IntrospectionConfig = NonNullable<GatewayConfig['introspection']>;
+export type AdminConfig = GatewayConfig['admin'];
+export type AdminTokenConfig = AdminConfig['tokens'][number];
+export type OrganizationConfig = NonNullable<GatewayConfig['organizations']>[string];
 export type UpstreamConfig = GatewayConfig['upstreams'][string];
 export type Requirement = z.output<typeof requirementSchema>;

@@ -2,6 +2,7 @@ import { parsePattern } from '../routing/route-pattern.js';
 import type { KeyPath } from './config-error.js';
 import type { GatewayConfig } from './schema.js';
 import { requirementScopes } from './requirements.js';
+import { adminListenerProblem, unknownOrganizations, unlicensedScopes } from './licence-rules.js';
 
 export interface Problem {
   path: KeyPath;
@@ -29,6 +30,36 @@ export function validateConfig(config: GatewayConfig): Problem[] {
       }
     });
   });
+
+  const orgs = config.organizations;
+  config.clients.forEach((client, i) => {
+    const unknown = unknownOrganizations(orgs, client.tenants);
+    if (unknown.length > 0) add(['clients', i, 'tenants'], `not listed in organizations: ${unknown.join(', ')}`);
+    const unlicensed = unlicensedScopes(orgs, client.tenants, client.scopes);
+    if (unknown.length === 0 && unlicensed.length > 0)
+      add(['clients', i, 'scopes'], `not licensed to all of its organizations: ${unlicensed.join(', ')}`);
+  });
+  const adminIds = new Set<string>();
+  config.admin.tokens.forEach((token, i) => {
+    if (adminIds.has(token.id) || token.id === 'admin_token')
+      add(['admin', 'tokens', i, 'id'], `duplicate admin token id "${token.id}"`);
+    adminIds.add(token.id);
+    if (token.role === 'org_admin' && !token.organizations)
+      add(['admin', 'tokens', i, 'organizations'], 'an org_admin needs organizations');
+    if (token.role === 'org_admin' && !orgs)
+      add(['admin', 'tokens', i, 'role'], 'an org_admin needs the organizations section (their licences)');
+    if (token.role !== 'org_admin' && token.organizations)
+      add(['admin', 'tokens', i, 'organizations'], 'only an org_admin is bound to organizations');
+    const unknown = unknownOrganizations(orgs, token.organizations);
+    if (unknown.length > 0)
+      add(['admin', 'tokens', i, 'organizations'], `not listed in organizations: ${unknown.join(', ')}`);
+  });
+  if (config.admin.secret_ttl > config.admin.secret_max_ttl)
+    add(['admin', 'secret_ttl'], 'longer than admin.secret_max_ttl');
+  if (config.server.admin_listen) {
+    const problem = adminListenerProblem(config, config.server.admin_listen);
+    if (problem) add(['server', 'admin_listen'], problem);
+  }
 
   const trusted = new Set<string>();
   config.trusted_issuers.forEach((t, i) => {

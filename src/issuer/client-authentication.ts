@@ -114,7 +114,7 @@ export async function authenticateClient(
   }
   const { method, clientId, secret } = credentials;
   const challenge = method === 'client_secret_basic' ? 'basic' : 'none';
-  const client = await deps.clientSecrets.verify(clients.get(clientId), clientId, secret);
+  const client = await deps.clientSecrets.verify(clients.get(clientId), clientId, secret, nowOf(deps));
   if (!client) {
     deps.onFailedClientAuth?.(clientId, remote);
     throw invalidClient(challenge, 'bad_client_credentials');

@@ -45,6 +45,24 @@ export class GatewayMetrics {
       labelNames: ['what', 'reason', 'result'],
       registers,
     });
+    new Gauge({
+      name: 'scopegate_client_secret_expiry_seconds',
+      help: 'Seconds until the earliest live secret or API key of a client created through the admin API expires (0: none is live)',
+      labelNames: ['client'],
+      registers,
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const client of runtime().compiled.clients.values()) {
+          if (!client.secrets) continue;
+          const ends = [
+            ...client.secrets.map((s) => s.expiresAt),
+            ...client.api_keys.map((k) => k.expiresAt ?? Infinity),
+          ].filter((at) => at > now);
+          this.set({ client: client.id }, ends.length === 0 ? 0 : Math.round((Math.min(...ends) - now) / 1000));
+        }
+      },
+    });
     const caches = () => addCacheStats(runtime(), structuredClone(this.retired));
     new Gauge({
       name: 'scopegate_cache_lookups',

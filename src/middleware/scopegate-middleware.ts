@@ -11,7 +11,10 @@ import { KeyRing } from '../issuer/key-ring.js';
 import { decide } from '../pipeline/decide.js';
 import { clientAddress } from '../proxy/client-address.js';
 import { upstreamHeaders } from '../proxy/upstream-headers.js';
-import { buildRuntime, type Runtime } from '../server/runtime.js';
+import { ClientRegistry } from '../admin/client-registry.js';
+import { toClientEntry } from '../admin/stored-client.js';
+import { buildRuntime, withClients, type Runtime } from '../server/runtime.js';
+import { documentsOf, releaseDocuments } from '../store/documents-of.js';
 import { ClientStateCache } from '../store/client-state-cache.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
@@ -59,10 +62,18 @@ export function scopegate(config: GatewayConfigInput | string, options: Scopegat
   const compiled = compileConfig(parsed);
   let runtime: Runtime | undefined;
   let store: Store | undefined;
+  let registry: ClientRegistry | undefined;
 
   const ready = (async () => {
     store = options.store ?? (await openStore(parsed.store, baseDir));
     const keys = parsed.issuer ? (await KeyRing.open(resolve(baseDir, parsed.issuer.keys))).ring : undefined;
+    // clients created through a gateway's admin API on the same store authenticate here too
+    let storeClients: ReturnType<typeof toClientEntry>[] = [];
+    registry = new ClientRegistry(documentsOf(store), (clients) => {
+      storeClients = clients.map(toClientEntry);
+      if (runtime) runtime = withClients(runtime, compileConfig(parsed, storeClients));
+    });
+    await registry.start();
     runtime = buildRuntime(
       compiled,
       {
@@ -73,7 +84,9 @@ export function scopegate(config: GatewayConfigInput | string, options: Scopegat
         now: Date.now,
       },
       options.forward === true,
+      () => runtime!.compiled,
     );
+    if (storeClients.length > 0) runtime = withClients(runtime, compileConfig(parsed, storeClients));
   })();
 
   const middleware = ((req: Request, res: Response, next: NextFunction) => {
@@ -117,6 +130,8 @@ export function scopegate(config: GatewayConfigInput | string, options: Scopegat
   middleware.close = async () => {
     await ready.catch(() => undefined);
     runtime?.close();
+    registry?.stop();
+    if (store) releaseDocuments(store);
     if (!options.store) await store?.close();
   };
   return middleware;

@@ -1,5 +1,5 @@
 import { ClientSecretVerifier } from '../auth/client-secret-verifier.js';
-import type { ClientConfig } from '../config/schema.js';
+import type { ClientEntry } from '../config/compile-config.js';
 import type { FailedAuthLimiter } from './failed-auth-limiter.js';
 import { rateLimited } from './ratelimit-headers.js';
 
@@ -17,14 +17,15 @@ export class RateLimitedSecretVerifier extends ClientSecretVerifier {
   }
 
   override async verify(
-    client: ClientConfig | undefined,
+    client: ClientEntry | undefined,
     clientId: string,
     secret: string,
-  ): Promise<ClientConfig | undefined> {
+    now: number = this.now(),
+  ): Promise<ClientEntry | undefined> {
     if (this.limiter.active) {
       const wait = this.limiter.clientBlockedMs(clientId, this.now());
       if (wait > 0) throw rateLimited('failed_auth', this.limiter.rate(), wait, 'failed_auth_limited');
     }
-    return super.verify(client, clientId, secret);
+    return super.verify(client, clientId, secret, now);
   }
 }

@@ -20,6 +20,8 @@ export interface Services {
   clientSecrets: ClientSecretVerifier;
   clientStates: ClientStateCache;
   now: () => number;
+  /** told when an API key of a store client was used (last_used_at) */
+  onApiKeyUsed?: (clientId: string, keyId: string) => void;
 }
 
 /** Everything built from one config version; a reload builds a new one and swaps it atomically. */
@@ -31,7 +33,16 @@ export interface Runtime {
   close(): void;
 }
 
-export function buildRuntime(compiled: CompiledConfig, services: Services, withForwarders = true): Runtime {
+/**
+ * `currentCompiled` lets local-token verification see clients created through the admin API after this runtime was
+ * built (`withClients` swaps only the compiled tables, keeping caches and forwarders).
+ */
+export function buildRuntime(
+  compiled: CompiledConfig,
+  services: Services,
+  withForwarders = true,
+  currentCompiled: () => CompiledConfig = () => compiled,
+): Runtime {
   const { config } = compiled;
   // every secret check of this config version costs one scrypt of the same parameters (client-secret-verifier.ts)
   services.clientSecrets.prepare(compiled.clients.values());
@@ -39,7 +50,7 @@ export function buildRuntime(compiled: CompiledConfig, services: Services, withF
   if (config.issuer && services.keys) {
     bearer.push(
       new LocalTokenAuthenticator(
-        { compiled: () => compiled, store: services.store, keys: services.keys, now: services.now },
+        { compiled: currentCompiled, store: services.store, keys: services.keys, now: services.now },
         // one revocation cache per process, so a revoke through this instance applies at once
         { clientStates: services.clientStates },
       ),
@@ -71,6 +82,7 @@ export function buildRuntime(compiled: CompiledConfig, services: Services, withF
       clientSecrets: services.clientSecrets,
       clientStates: services.clientStates,
       now: services.now,
+      onApiKeyUsed: services.onApiKeyUsed,
     },
     forwarders,
     challenge: { realm: config.server.realm, resourceMetadata: compiled.resourceMetadataUrl },
@@ -79,4 +91,9 @@ export function buildRuntime(compiled: CompiledConfig, services: Services, withF
       for (const f of forwarders.values()) f.close();
     },
   };
+}
+
+/** The same runtime with other client tables (a client created, changed or deleted through the admin API). */
+export function withClients(runtime: Runtime, compiled: CompiledConfig): Runtime {
+  return { ...runtime, compiled, auth: { ...runtime.auth, compiled } };
 }

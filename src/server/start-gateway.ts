@@ -8,6 +8,12 @@ import { compileConfig } from '../config/compile-config.js';
 import { loadConfigFile } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { createAdminApp } from '../admin/admin-app.js';
+import { ClientRegistry } from '../admin/client-registry.js';
+import { toClientEntry } from '../admin/stored-client.js';
+import { UsageRecorder } from '../admin/usage-recorder.js';
+import type { ClientEntry } from '../config/compile-config.js';
+import { adminListenerProblem } from '../config/licence-rules.js';
+import { documentsOf, releaseDocuments } from '../store/documents-of.js';
 import { createIssuerApp } from '../issuer/create-issuer-app.js';
 import { servedEndpoint } from '../issuer/issuer-paths.js';
 import { KeyRing, type KeyReloadEvent } from '../issuer/key-ring.js';
@@ -19,7 +25,7 @@ import { ClientStateCache } from '../store/client-state-cache.js';
 import { openStore } from '../store/open-store.js';
 import { createRequestHandler, type GatewayHooks, type GatewayLimits } from './gateway.js';
 import { createLogger, type Logger } from './logger.js';
-import { buildRuntime, type Runtime, type Services } from './runtime.js';
+import { buildRuntime, withClients, type Runtime, type Services } from './runtime.js';
 import { TlsFiles } from './tls-files.js';
 
 /** a listener: node:http, or node:https with `server.tls` */
@@ -46,6 +52,8 @@ export interface RunningGateway {
   server: Server;
   adminServer?: Server;
   services: Services;
+  /** the clients created through the admin API; a change feed calls `invalidate(id?)` on it */
+  clientRegistry: ClientRegistry;
   /** Prometheus metrics of this gateway (its own Registry), served at the admin listener's /metrics */
   metrics: GatewayMetrics;
   runtime(): Runtime;
@@ -140,14 +148,18 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const configPath = options.configPath ? resolve(options.configPath) : undefined;
   const baseDir = options.baseDir ?? (configPath ? dirname(configPath) : process.cwd());
   const load = (): GatewayConfig => options.config ?? loadConfigFile(configPath!);
-  const compiled = compileConfig(load());
-  const { config } = compiled;
+  const fileConfig = load();
+  const config = fileConfig;
+  const adminAddress = options.adminListen ?? config.server.admin_listen;
+  const adminProblem = adminAddress ? adminListenerProblem(config, adminAddress) : undefined;
+  if (adminProblem) throw new Error(adminProblem);
 
   const store = await openStore(config.store, baseDir);
   let server: Server | undefined;
   let adminServer: Server | undefined;
-  let runtime: Runtime;
-  const current = () => runtime;
+  let registry: ClientRegistry | undefined;
+  let runtime: Runtime | undefined;
+  const current = () => runtime!;
   const metrics = new GatewayMetrics(current);
   const tls = config.server.tls
     ? new TlsFiles(resolve(baseDir, config.server.tls.cert), resolve(baseDir, config.server.tls.key), logger, (r, ok) =>
@@ -168,15 +180,39 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     let keys: KeyRing | undefined;
     if (config.issuer) keys = await openKeyRing(resolve(baseDir, config.issuer.keys), logger, metrics);
     const now = Date.now;
-    const failedAuth = new FailedAuthLimiter(store, () => runtime.compiled.config.server.failed_auth_limit);
+    const docs = documentsOf(store);
+    // Clients created through the admin API: loaded before the listeners open, then kept current in memory.
+    let storeClients: ClientEntry[] = [];
+    let baseConfig = fileConfig;
+    registry = new ClientRegistry(
+      docs,
+      (clients) => {
+        storeClients = clients.map(toClientEntry);
+        if (!runtime) return;
+        const next = compileConfig(baseConfig, storeClients);
+        runtime = withClients(runtime, next);
+        limits.clients.retain(localIssuerOf(next.config), next.clients);
+      },
+      {
+        onError: (err: unknown) =>
+          logger.warn({ err: err instanceof Error ? err.message : 'unknown error' }, 'client registry refresh failed'),
+      },
+    );
+    await registry.start();
+    const clientRegistry = registry;
+    const usage = new UsageRecorder(docs, now);
+    const compiled = compileConfig(fileConfig, storeClients);
+    const failedAuth = new FailedAuthLimiter(store, () => current().compiled.config.server.failed_auth_limit);
     const services: Services = {
       store,
       keys,
       clientSecrets: new RateLimitedSecretVerifier(failedAuth, now),
       clientStates: new ClientStateCache(store),
       now,
+      onApiKeyUsed: (clientId, keyId) => usage.record(clientId, keyId),
     };
-    runtime = buildRuntime(compiled, services);
+    services.clientSecrets.onUsed = (clientId, secretId) => usage.record(clientId, secretId);
+    runtime = buildRuntime(compiled, services, true, () => current().compiled);
     const limits: GatewayLimits = { clients: new ClientRateLimiter(), failedAuth, now };
 
     const countFailure = (clientId: string | undefined, address: string | undefined) => {
@@ -185,7 +221,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       });
     };
     const issuerApp = createIssuerApp({
-      compiled: () => runtime.compiled,
+      compiled: () => current().compiled,
       store,
       keys,
       clientSecrets: services.clientSecrets,
@@ -230,20 +266,35 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
 
     const url = await listen(server, options.listen ?? config.server.listen);
     let adminUrl: string | undefined;
-    const adminAddress = options.adminListen ?? config.server.admin_listen;
     if (adminAddress) {
       const extend = (app: Express) => {
         app.get('/metrics', async (_req, res) => {
           res.set({ 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).send(await metrics.metrics());
         });
       };
-      adminServer = listener(createAdminApp({ runtime: current, services, extend }));
+      adminServer = listener(
+        createAdminApp({
+          runtime: current,
+          services,
+          extend,
+          docs,
+          registry: clientRegistry,
+          usage,
+          failedAuth,
+          onError: (err: unknown) =>
+            logger.error({ err: err instanceof Error ? err.message : 'unknown error' }, 'audit append failed'),
+        }),
+      );
       adminUrl = await listen(adminServer, adminAddress);
     }
     tls?.watch();
     logger.info({ url, admin_url: adminUrl }, 'listening');
 
     const publicServer = server;
+    const stopRegistry = () => {
+      clientRegistry.stop();
+      releaseDocuments(store);
+    };
     const admin = adminServer;
     const drainTimeoutMs = options.drainTimeoutMs ?? 25_000;
     return {
@@ -254,11 +305,14 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       services,
       metrics,
       logger,
+      clientRegistry,
       runtime: current,
       async reload(next?: GatewayConfig) {
-        const nextCompiled = compileConfig(next ?? load());
-        const previous = runtime;
-        runtime = buildRuntime(nextCompiled, services);
+        const nextConfig = next ?? load();
+        const nextCompiled = compileConfig(nextConfig, storeClients);
+        const previous = current();
+        baseConfig = nextConfig;
+        runtime = buildRuntime(nextCompiled, services, true, () => current().compiled);
         services.clientSecrets.forget();
         // SIGHUP and a config change also re-read the key folder: a key added there signs from now on.
         if (keys && nextCompiled.config.issuer && nextCompiled.config.issuer.keys === config.issuer?.keys) {
@@ -275,7 +329,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       async close() {
         tls?.close();
         await Promise.all([drain(publicServer, drainTimeoutMs), admin ? drain(admin, drainTimeoutMs) : undefined]);
-        runtime.close();
+        current().close();
+        stopRegistry();
         await store.close();
       },
     };
@@ -283,6 +338,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     // A port in use or unreadable keys: release what was opened, so the process can exit with the message.
     tls?.close();
     for (const s of [server, adminServer]) if (s?.listening) s.close();
+    registry?.stop();
+    releaseDocuments(store);
     await store.close().catch(() => undefined);
     throw err;
   }

@@ -75,6 +75,19 @@ describe('scopegate check', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/gateway\.yaml:\d+:\d+ routes\[0\]\.scopes\.GETS: unknown key "GETS"/);
   });
+
+  it('a file client holding scopes its organizations do not license: exit 1 naming the scopes (SPEC.md 10)', () => {
+    const yaml =
+      config(
+        `  - { path: /api/**, upstream: api, scopes: [menu:read] }`,
+        `  - { id: pos, tenants: [berlin], scopes: [menu:read, orders:write, x:y] }`,
+      ) + `organizations:\n  berlin: { licensed_scopes: [menu:read] }\n`;
+    const r = check(yaml);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /gateway\.yaml:\d+:\d+ clients\[0\]\.scopes: not licensed to all of its organizations: orders:write, x:y/,
+    );
+  });
 });
 
 describe('patternCovers (shadowing)', () => {

@@ -202,6 +202,12 @@ describe('parseConfig: defaults', () => {
         },
         trusted_issuers: [],
         store: 'sqlite:./data/scopegate.db',
+        admin: {
+          tokens: [],
+          secret_ttl: 90 * 86_400_000,
+          secret_max_ttl: 365 * 86_400_000,
+          rotation_overlap: 7 * 86_400_000,
+        },
         clients: [],
         upstreams: {},
         routes: [],
@@ -760,5 +766,31 @@ describe('loadConfigFile', () => {
     } finally {
       delete process.env.SCOPEGATE_TEST_REALM;
     }
+  });
+});
+
+describe('parseConfig: admin tokens and organizations (SPEC.md 10)', () => {
+  const hash = `sha256:${'a'.repeat(64)}`;
+  const base = `organizations:\n  berlin: { name: Berlin, licensed_scopes: [menu:read] }\n`;
+  it('refuses a file client holding a scope its organization does not license, naming the scope', () => {
+    const text = `${base}clients:\n  - id: c1\n    tenants: [berlin]\n    scopes: [menu:read, orders:write]\n`;
+    expect(() => parseConfig(text, 'gateway.yaml', { env: {} })).toThrow(/orders:write/);
+  });
+  it('refuses a client tenant missing from organizations', () => {
+    const text = `${base}clients:\n  - id: c1\n    tenants: [munich]\n    scopes: []\n`;
+    expect(() => parseConfig(text, 'gateway.yaml', { env: {} })).toThrow(/not listed in organizations: munich/);
+  });
+  it('refuses an org_admin without organizations', () => {
+    const text = `${base}admin:\n  tokens:\n    - { id: a, hash: "${hash}", role: org_admin }\n`;
+    expect(() => parseConfig(text, 'gateway.yaml', { env: {} })).toThrow(/org_admin needs organizations/);
+  });
+  it('accepts licensed clients and a complete admin section', () => {
+    const text = `${base}admin:\n  tokens:\n    - { id: a, hash: "${hash}", role: org_admin, organizations: [berlin] }\n  secret_ttl: 30d\nclients:\n  - id: c1\n    tenants: [berlin]\n    scopes: [menu:read]\n`;
+    const config = parseConfig(text, 'gateway.yaml', { env: {} });
+    expect(config.admin.secret_ttl).toBe(30 * 86_400_000);
+  });
+  it('refuses a non-loopback admin listener without TLS and an admin token', () => {
+    const text = `server: { admin_listen: "0.0.0.0:9901" }\n`;
+    expect(() => parseConfig(text, 'gateway.yaml', { env: {} })).toThrow(/needs server.tls and an admin token/);
   });
 });

@@ -16,7 +16,7 @@ export interface TestGateway extends RunningGateway {
 /** Writes `yaml` into a fresh temp dir and starts a real gateway on 127.0.0.1 with random ports. */
 export async function startTestGateway(
   yaml: string,
-  options: { admin?: boolean; dir?: string } = {},
+  options: { admin?: boolean; dir?: string; adminListen?: string } = {},
 ): Promise<TestGateway> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'scopegate-test-'));
   const configPath = join(dir, 'gateway.yaml');
@@ -36,7 +36,7 @@ export async function startTestGateway(
   const gateway = await startGateway({
     configPath,
     listen: '127.0.0.1:0',
-    adminListen: options.admin === false ? undefined : '127.0.0.1:0',
+    adminListen: options.admin === false ? undefined : (options.adminListen ?? '127.0.0.1:0'),
     logger: createLogger(sink, 'debug'),
   });
   return Object.assign(gateway, { dir, configPath, logs, rawLogs });
