@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION, SqliteStore } from '../../src/store/sqlite-store.js';
+import { documentContract } from './document-contract.js';
 import { refreshRecord, storeContract } from './store-contract.js';
 
 const run = promisify(execFile);
@@ -17,6 +18,18 @@ function tempDir(): string {
 }
 
 storeContract('SqliteStore', async () => {
+  const dir = tempDir();
+  const store = new SqliteStore(path.join(dir, 'state.db'));
+  return {
+    store,
+    async dispose() {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+documentContract('SqliteStore', async () => {
   const dir = tempDir();
   const store = new SqliteStore(path.join(dir, 'state.db'));
   return {
@@ -68,7 +81,15 @@ describe('SqliteStore', () => {
         .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .all()
         .map((r) => r.name);
-      expect(tables).toEqual(['clients', 'counters', 'refresh_tokens', 'revoked_tokens']);
+      expect(tables).toEqual([
+        'changes',
+        'clients',
+        'counters',
+        'documents',
+        'logs',
+        'refresh_tokens',
+        'revoked_tokens',
+      ]);
     });
 
     it('opens an existing file without touching its data', async () => {
