@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { safeEqual } from '../auth/secret-hash.js';
-import { invalidToken, missingCredentials, OAuthError } from '../errors/oauth-error.js';
+import { invalidToken, missingCredentials, OAuthError, storeUnavailable } from '../errors/oauth-error.js';
+import { isStoreFailure } from '../store/store-error.js';
 import { renderError } from '../errors/render-error.js';
 import type { Runtime, Services } from '../server/runtime.js';
 import { revokeClientAccess, restoreClientAccess } from './client-access.js';
@@ -27,15 +28,22 @@ export function createAdminApp(deps: AdminDeps): express.Express {
   app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     const checks: Record<string, string> = { config: 'ok' };
-    try {
-      await deps.services.store.ping();
-      checks.store = 'ok';
-    } catch {
-      checks.store = 'unreachable';
+    const health = deps.services.store.health?.();
+    if (health) {
+      // A shared store: not ready until its state is loaded and its change feed live; once it was, an outage
+      // leaves the instance ready but degraded (it serves from the last known state, SPEC.md 9).
+      checks.store = health.state === 'up' ? 'ok' : health.state;
+    } else {
+      try {
+        await deps.services.store.ping();
+        checks.store = 'ok';
+      } catch {
+        checks.store = 'unreachable';
+      }
     }
     if (deps.runtime().compiled.config.issuer) checks.keys = deps.services.keys ? 'ok' : 'missing';
-    const ready = Object.values(checks).every((v) => v === 'ok');
-    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks });
+    const ready = Object.entries(checks).every(([k, v]) => v === 'ok' || (k === 'store' && v === 'degraded'));
+    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', store: checks.store, checks });
   });
   deps.extend?.(app);
 
@@ -70,7 +78,9 @@ export function createAdminApp(deps: AdminDeps): express.Express {
     sendJson(res, 404, { error: 'not_found', error_description: 'no such admin path' }),
   );
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const rendered = renderError(err instanceof OAuthError ? err : undefined, {
+    // a write the store could not record is 503 + Retry-After, never acknowledged (SPEC.md 9)
+    const known = err instanceof OAuthError ? err : isStoreFailure(err) ? storeUnavailable() : undefined;
+    const rendered = renderError(known, {
       realm: `${deps.runtime().compiled.config.server.realm}-admin`,
     });
     res.writeHead(rendered.status, rendered.headers).end(rendered.body);

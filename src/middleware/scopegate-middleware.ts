@@ -60,7 +60,12 @@ export function scopegate(config: GatewayConfigInput | string, options: Scopegat
   let store: Store | undefined;
 
   const ready = (async () => {
-    store = options.store ?? (await openStore(parsed.store, baseDir));
+    store =
+      options.store ??
+      (await openStore(parsed.store, baseDir, {
+        prefix: parsed.store_options.prefix,
+        commandTimeoutMs: parsed.store_options.command_timeout,
+      }));
     const keys = parsed.issuer ? await loadKeys(resolve(baseDir, parsed.issuer.keys)) : undefined;
     runtime = buildRuntime(
       compiled,
@@ -68,7 +73,7 @@ export function scopegate(config: GatewayConfigInput | string, options: Scopegat
         store,
         keys,
         clientSecrets: new ClientSecretVerifier(),
-        clientStates: new ClientStateCache(store),
+        clientStates: new ClientStateCache(store, { staleMaxMs: parsed.store_options.stale_max }),
         now: Date.now,
       },
       options.forward === true,

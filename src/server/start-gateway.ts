@@ -15,6 +15,7 @@ import { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
 import { RateLimitedSecretVerifier } from '../ratelimit/rate-limited-secret-verifier.js';
 import { ClientStateCache } from '../store/client-state-cache.js';
 import { openStore } from '../store/open-store.js';
+import { RedisStore } from '../store/redis-store.js';
 import { createRequestHandler, type GatewayHooks, type GatewayLimits } from './gateway.js';
 import { createLogger, type Logger } from './logger.js';
 import { buildRuntime, type Runtime, type Services } from './runtime.js';
@@ -107,7 +108,12 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const compiled = compileConfig(load());
   const { config } = compiled;
 
-  const store = await openStore(config.store, baseDir);
+  const store = await openStore(config.store, baseDir, {
+    prefix: config.store_options.prefix,
+    commandTimeoutMs: config.store_options.command_timeout,
+    log: (level, message) => logger[level]({ store: 'redis' }, message),
+  });
+  const instances = () => (store instanceof RedisStore ? store.instances() : 1);
   let server: Server | undefined;
   let adminServer: Server | undefined;
   try {
@@ -116,17 +122,24 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     const now = Date.now;
     let runtime: Runtime;
     const current = () => runtime;
-    const failedAuth = new FailedAuthLimiter(store, () => runtime.compiled.config.server.failed_auth_limit);
+    const failedAuth = new FailedAuthLimiter(
+      store,
+      () => runtime.compiled.config.server.failed_auth_limit,
+      instances,
+    );
     const services: Services = {
       store,
       keys,
       clientSecrets: new RateLimitedSecretVerifier(failedAuth, now),
-      clientStates: new ClientStateCache(store),
+      clientStates: new ClientStateCache(store, { staleMaxMs: config.store_options.stale_max }),
       now,
     };
     runtime = buildRuntime(compiled, services);
-    const limits: GatewayLimits = { clients: new ClientRateLimiter(), failedAuth, now };
-    const metrics = new GatewayMetrics(current);
+    const shared = store.shared ? { consumeRate: store.consumeRate.bind(store), instances } : undefined;
+    const limits: GatewayLimits = { clients: new ClientRateLimiter(shared), failedAuth, now };
+    const metrics = new GatewayMetrics(current, {
+      storeUp: () => (store.health === undefined || store.health().state === 'up' ? 1 : 0),
+    });
 
     const countFailure = (clientId: string | undefined, address: string | undefined) => {
       failedAuth.recordFailure(address, clientId, now()).catch((err: unknown) => {

@@ -200,6 +200,7 @@ describe('parseConfig: defaults', () => {
         },
         trusted_issuers: [],
         store: 'sqlite:./data/scopegate.db',
+        store_options: { prefix: 'scopegate:', command_timeout: 50, stale_max: 60_000 },
         clients: [],
         upstreams: {},
         routes: [],
