@@ -12,6 +12,7 @@ import { tokenCommand } from './commands/token.js';
 import { revokeCommand } from './commands/revoke.js';
 import { restoreCommand } from './commands/restore.js';
 import { refreshTokenCommand } from './commands/refresh-token.js';
+import { storeMigrateCommand } from './commands/store-migrate.js';
 
 const USAGE = `usage: scopegate <command> [options]
 
@@ -24,6 +25,7 @@ const USAGE = `usage: scopegate <command> [options]
   revoke --client ID                         take a client's access away
   restore --client ID                        give a revoked client access again
   refresh-token --client ID --ttl 7d         mint a refresh token of limited validity
+  store migrate --from URL --to URL [--prefix P]   copy state between stores (idempotent; prints counts)
 
 --config defaults to $SCOPEGATE_CONFIG, then ./gateway.yaml`;
 
@@ -37,6 +39,9 @@ const OPTIONS = {
   tenant: { type: 'string' },
   token: { type: 'string' },
   ttl: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  prefix: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -99,6 +104,16 @@ async function main(argv: string[]): Promise<number> {
           configPath,
           client: need(values.client, '--client'),
           ttl: need(values.ttl, '--ttl'),
+        }),
+      );
+      return 0;
+    case 'store':
+      if (rest[0] !== 'migrate') throw new Error('usage: scopegate store migrate --from URL --to URL');
+      print(
+        await storeMigrateCommand({
+          from: need(values.from, '--from'),
+          to: need(values.to, '--to'),
+          prefix: values.prefix,
         }),
       );
       return 0;
