@@ -32,6 +32,9 @@ export class CircuitBreaker {
     this.now = options.now ?? Date.now;
   }
 
+  /** when a call (or probe) last succeeded: the age of the last known state while the circuit is open */
+  lastSuccess: number = Date.now();
+
   get isOpen(): boolean {
     return this.openSince !== undefined;
   }
@@ -46,6 +49,7 @@ export class CircuitBreaker {
     try {
       const result = await call();
       this.consecutive = 0;
+      this.lastSuccess = this.now();
       return result;
     } catch (err) {
       if (this.options.counts?.(err) ?? true) {
@@ -80,6 +84,7 @@ export class CircuitBreaker {
     try {
       await this.options.probe();
       this.consecutive = 0;
+      this.lastSuccess = this.now();
       this.openSince = undefined;
       this.stop();
       this.options.onChange?.(true);

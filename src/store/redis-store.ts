@@ -129,10 +129,10 @@ export class RedisStore implements Store, ChangeFeed {
 
   health(): StoreHealth {
     if (!this.everReady) return { state: 'starting', since: 0 };
-    if (this.breaker.isOpen || !this.tailLive) {
-      const since = Math.min(this.breaker.openedAt ?? Infinity, this.tailDownSince ?? Infinity);
-      return { state: 'degraded', since: Number.isFinite(since) ? since : Date.now() };
-    }
+    // degraded since the last moment the state was known to be current: the last answer from Redis while the
+    // circuit is open, or the moment the change feed dropped
+    if (this.breaker.isOpen) return { state: 'degraded', since: this.breaker.lastSuccess };
+    if (!this.tailLive) return { state: 'degraded', since: this.tailDownSince ?? Date.now() };
     return { state: 'up', since: 0 };
   }
 
