@@ -35,9 +35,7 @@ export async function storeMigrateCommand(options: StoreMigrateOptions): Promise
   let target: Store | undefined;
   try {
     target = await openStore(options.to, baseDir, storeOptions);
-    const counts = Object.fromEntries(
-      Object.keys(LABELS).map((k) => [k, { copied: 0, present: 0 }]),
-    ) as Counts;
+    const counts = Object.fromEntries(Object.keys(LABELS).map((k) => [k, { copied: 0, present: 0 }])) as Counts;
     for await (const item of source.exportState()) {
       const changed = await target.importState(item);
       counts[item.type][changed ? 'copied' : 'present'] += 1;

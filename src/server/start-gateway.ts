@@ -122,11 +122,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     const now = Date.now;
     let runtime: Runtime;
     const current = () => runtime;
-    const failedAuth = new FailedAuthLimiter(
-      store,
-      () => runtime.compiled.config.server.failed_auth_limit,
-      instances,
-    );
+    const failedAuth = new FailedAuthLimiter(store, () => runtime.compiled.config.server.failed_auth_limit, instances);
     const services: Services = {
       store,
       keys,

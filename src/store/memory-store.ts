@@ -215,7 +215,8 @@ export class MemoryStore implements Store, ChangeFeed {
     const entries = this.logs.get(log) ?? [];
     const start = Math.max(1, Math.floor(fromSeq));
     const out: LogEntry[] = [];
-    for (let seq = start; seq <= entries.length && out.length < limit; seq++) out.push({ seq, body: entries[seq - 1]! });
+    for (let seq = start; seq <= entries.length && out.length < limit; seq++)
+      out.push({ seq, body: entries[seq - 1]! });
     return out;
   }
 
@@ -271,7 +272,6 @@ export class MemoryStore implements Store, ChangeFeed {
         return this.appendLogEntry(item.log, item.entry.seq, item.entry.body);
     }
   }
-
 
   async incrementCounter(key: string, windowMs: number, now: number): Promise<CounterResult> {
     this.assertOpen();

@@ -7,15 +7,7 @@ import * as lua from './redis-scripts.js';
 import { parseRedisUrl } from './redis-url.js';
 import { REVOKED_JTI_GRACE_MS } from './sqlite-store.js';
 import { StoreUnavailableError } from './store-error.js';
-import type {
-  ClientState,
-  CounterResult,
-  RateResult,
-  RefreshRecord,
-  StateItem,
-  Store,
-  StoreHealth,
-} from './store.js';
+import type { ClientState, CounterResult, RateResult, RefreshRecord, StateItem, Store, StoreHealth } from './store.js';
 
 export interface RedisStoreOptions {
   /** every key starts with it (default `scopegate:`) */
@@ -211,7 +203,11 @@ export class RedisStore implements Store, ChangeFeed {
   }
 
   async revokeToken(jti: string, expiresAt: number): Promise<void> {
-    await this.changing(lua.REVOKE_TOKEN, [this.jtiKey(jti)], [jti, String(Math.floor(expiresAt) + REVOKED_JTI_GRACE_MS)]);
+    await this.changing(
+      lua.REVOKE_TOKEN,
+      [this.jtiKey(jti)],
+      [jti, String(Math.floor(expiresAt) + REVOKED_JTI_GRACE_MS)],
+    );
   }
 
   async isTokenRevoked(jti: string): Promise<boolean> {
@@ -378,7 +374,8 @@ export class RedisStore implements Store, ChangeFeed {
         yield { type: 'client', id: rest.slice(7), state: await this.getClientState(rest.slice(7)) };
       } else if (rest.startsWith('jti:')) {
         const deadline = await this.command<string | null>(['GET', key]);
-        if (deadline != null) yield { type: 'jti', jti: rest.slice(4), expiresAt: Number(deadline) - REVOKED_JTI_GRACE_MS };
+        if (deadline != null)
+          yield { type: 'jti', jti: rest.slice(4), expiresAt: Number(deadline) - REVOKED_JTI_GRACE_MS };
       } else if (rest.startsWith('rt:')) {
         const record = await this.findRefreshToken(rest.slice(3));
         if (record) yield { type: 'refresh', record };
@@ -389,7 +386,7 @@ export class RedisStore implements Store, ChangeFeed {
         if (doc) yield { type: 'document', doc };
       } else if (rest.startsWith('log:')) {
         const log = rest.slice(4);
-        for (let from = 1; ; ) {
+        for (let from = 1; ;) {
           const entries = await this.readLog(log, from, 500);
           for (const entry of entries) yield { type: 'log', log, entry };
           if (entries.length < 500) break;
@@ -525,7 +522,16 @@ export class RedisStore implements Store, ChangeFeed {
           this.emit({ kind: 'reset' });
         }
         const reply = (await withTimeout(
-          this.tail.sendCommand(['XREAD', 'COUNT', '1000', 'BLOCK', String(BLOCK_MS), 'STREAMS', this.stream, this.lastId]),
+          this.tail.sendCommand([
+            'XREAD',
+            'COUNT',
+            '1000',
+            'BLOCK',
+            String(BLOCK_MS),
+            'STREAMS',
+            this.stream,
+            this.lastId,
+          ]),
           BLOCK_MS + 500,
         )) as [string, [string, string[]][]][] | Record<string, unknown> | null;
         for (const [id, fields] of streamEntries(reply)) this.apply(id, fields);
@@ -602,7 +608,10 @@ export class RedisStore implements Store, ChangeFeed {
         );
       }
     } catch {
-      this.log('warn', `cannot check the persistence of redis at ${this.redacted} (CONFIG disabled?); make sure appendonly is yes`);
+      this.log(
+        'warn',
+        `cannot check the persistence of redis at ${this.redacted} (CONFIG disabled?); make sure appendonly is yes`,
+      );
     }
   }
 

@@ -19,10 +19,12 @@ export function parseRedisUrl(raw: string): RedisUrl {
     throw new Error(`store URL "${redactUrl(raw)}" is not a valid redis:// URL`);
   }
   const tls = parsed.protocol === 'rediss:';
-  if (parsed.protocol !== 'redis:' && !tls) throw new Error(`store URL "${redactUrl(raw)}": expected redis:// or rediss://`);
+  if (parsed.protocol !== 'redis:' && !tls)
+    throw new Error(`store URL "${redactUrl(raw)}": expected redis:// or rediss://`);
   if (!parsed.hostname) throw new Error(`store URL "${redactUrl(raw)}" names no host`);
   const db = parsed.pathname.replace(/^\//, '');
-  if (db !== '' && !/^\d{1,2}$/.test(db)) throw new Error(`store URL "${redactUrl(raw)}": the database must be a number`);
+  if (db !== '' && !/^\d{1,2}$/.test(db))
+    throw new Error(`store URL "${redactUrl(raw)}": the database must be a number`);
   if (parsed.search || parsed.hash) throw new Error(`store URL "${redactUrl(raw)}": no query or fragment allowed`);
   return { url: trimmed, tls, redacted: redactUrl(trimmed) };
 }

@@ -176,9 +176,7 @@ function statements(db: Database.Database) {
     deleteDocumentAt: db.prepare<[string, string, number]>(
       'DELETE FROM documents WHERE kind = ? AND id = ? AND version = ?',
     ),
-    lastLogEntry: db.prepare<[string], LogEntry>(
-      'SELECT seq, body FROM logs WHERE log = ? ORDER BY seq DESC LIMIT 1',
-    ),
+    lastLogEntry: db.prepare<[string], LogEntry>('SELECT seq, body FROM logs WHERE log = ? ORDER BY seq DESC LIMIT 1'),
     appendLog: db.prepare<[string, number, string, string, number]>(
       `INSERT OR IGNORE INTO logs (log, seq, body) SELECT ?, ?, ?
        WHERE coalesce((SELECT max(seq) FROM logs WHERE log = ?), 0) = ? - 1`,
@@ -361,7 +359,9 @@ export class SqliteStore implements Store, ChangeFeed {
   }
 
   async listDocuments(kind: string): Promise<StoredDocument[]> {
-    return this.connection().stmt.listDocuments.all(kind).map((row) => ({ ...row }));
+    return this.connection()
+      .stmt.listDocuments.all(kind)
+      .map((row) => ({ ...row }));
   }
 
   async putDocument(kind: string, id: string, body: string, expectedVersion: number): Promise<number | undefined> {

@@ -71,8 +71,8 @@ describe('scopegate store migrate', () => {
 
   it('refuses the same store on both sides and hides a password in messages', async () => {
     await expect(storeMigrateCommand({ from: 'memory:', to: 'memory:' })).rejects.toThrow(/same store/);
-    await expect(
-      storeMigrateCommand({ from: 'memory:', to: 'redis://u:secret-pass@127.0.0.1:1' }),
-    ).rejects.not.toThrow(/secret-pass/);
+    await expect(storeMigrateCommand({ from: 'memory:', to: 'redis://u:secret-pass@127.0.0.1:1' })).rejects.not.toThrow(
+      /secret-pass/,
+    );
   });
 });

@@ -71,7 +71,10 @@ describe('RedisStore', () => {
   it('a revoked jti expires with its token plus the grace period', async () => {
     const store = await fresh();
     await store.revokeToken('j', Date.now() + 10_000);
-    const ttl = await (store as unknown as { command(a: string[]): Promise<number> }).command(['PTTL', 't' + n + ':{state}:jti:j']);
+    const ttl = await (store as unknown as { command(a: string[]): Promise<number> }).command([
+      'PTTL',
+      't' + n + ':{state}:jti:j',
+    ]);
     expect(ttl).toBeGreaterThan(5 * 60_000);
     expect(ttl).toBeLessThanOrEqual(10_000 + 5 * 60_000);
     await store.close();
@@ -100,7 +103,11 @@ describe('RedisStore', () => {
     const a = await fresh({ checkEveryMs: 100 });
     const seen = collect(a);
     // bump the version behind the stream's back, as if entries were trimmed before this instance read them
-    await (a as unknown as { command(args: string[]): Promise<unknown> }).command(['INCRBY', `t${n}:{state}:version`, '5']);
+    await (a as unknown as { command(args: string[]): Promise<unknown> }).command([
+      'INCRBY',
+      `t${n}:{state}:version`,
+      '5',
+    ]);
     await until(() => seen.some((c) => c.kind === 'reset'));
     await a.close();
   });

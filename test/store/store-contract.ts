@@ -218,9 +218,7 @@ export function storeContract(name: string, create: () => Promise<StoreUnderTest
     describe('refresh rotation (one atomic step)', () => {
       it('marks the used token and saves its successor', async () => {
         await store.saveRefreshToken(refreshRecord({ hash: 'gen1', familyId: 'fam' }));
-        expect(await store.rotateRefreshToken('gen1', 10, refreshRecord({ hash: 'gen2', familyId: 'fam' }))).toBe(
-          true,
-        );
+        expect(await store.rotateRefreshToken('gen1', 10, refreshRecord({ hash: 'gen2', familyId: 'fam' }))).toBe(true);
         expect((await store.findRefreshToken('gen1'))?.usedAt).toBe(10);
         expect((await store.findRefreshToken('gen2'))?.revoked).toBe(false);
       });

@@ -117,7 +117,10 @@ describe('three gateway processes on one Redis', () => {
       const via = cluster.instances[round % 3]!;
       const { access } = await token(cluster.instances[(round + 1) % 3]!, PROP);
       // every instance has just accepted it: their caches hold "not revoked", the worst case
-      await until(async () => (await Promise.all(cluster.instances.map((i) => get(i, access)))).every((s) => s === 200), 2000);
+      await until(
+        async () => (await Promise.all(cluster.instances.map((i) => get(i, access)))).every((s) => s === 200),
+        2000,
+      );
 
       let ackAt = Infinity;
       let stop = false;
@@ -153,7 +156,10 @@ describe('three gateway processes on one Redis', () => {
         expect(firstRefusal, 'refused at all').toBeDefined();
         samples.push(Math.max(0, firstRefusal! - ackAt));
         const after = statuses.filter((s) => s.at >= firstRefusal!);
-        expect(after.every((s) => s.status === 401), 'no 200 after the first 401').toBe(true);
+        expect(
+          after.every((s) => s.status === 401),
+          'no 200 after the first 401',
+        ).toBe(true);
       }
       revokedTokens.push(access);
       if (kind === 'client') {
@@ -287,7 +293,9 @@ describe('three gateway processes on one Redis', () => {
       }
     })();
     await redis.kill();
-    await Promise.all(cluster.instances.map((i) => waitForReady(i, (s, b2) => s === 200 && b2.store === 'degraded', 5000)));
+    await Promise.all(
+      cluster.instances.map((i) => waitForReady(i, (s, b2) => s === 200 && b2.store === 'degraded', 5000)),
+    );
     const during = await postForm(a.url, '/oauth/revoke', OUTAGE, { token: live.access });
     expect(during.status).toBe(503);
     await redis.restart();
