@@ -46,6 +46,15 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 }
 
 describe('RedisStore', () => {
+  it('is "starting" until its change feed is live, then "up"', async () => {
+    const store = new RedisStore(redis.url, { prefix: `t${++n}:` });
+    expect(store.health().state).toBe('starting');
+    await store.connect();
+    await store.waitUntilReady();
+    expect(store.health().state).toBe('up');
+    await store.close();
+  });
+
   it('keeps every key under its prefix, state keys in one hash slot', async () => {
     const store = await fresh({ prefix: 'only-here:' });
     await store.revokeClient('c', 1);
