@@ -46,6 +46,24 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 }
 
 describe('RedisStore', () => {
+  it('warns at start when Redis persists nothing, and not when appendonly is on', async () => {
+    const bare = await startRedis({ appendonly: 'no' });
+    try {
+      const warnings: string[] = [];
+      const store = new RedisStore(bare.url, { log: (level, m) => level === 'warn' && warnings.push(m) });
+      await store.connect();
+      await store.close();
+      expect(warnings.join('\n')).toMatch(/persists nothing.*appendonly yes/);
+    } finally {
+      await bare.stop();
+    }
+    const warnings: string[] = [];
+    const store = new RedisStore(redis.url, { log: (level, m) => level === 'warn' && warnings.push(m) });
+    await store.connect();
+    await store.close();
+    expect(warnings).toStrictEqual([]);
+  });
+
   it('is "starting" until its change feed is live, then "up"', async () => {
     const store = new RedisStore(redis.url, { prefix: `t${++n}:` });
     expect(store.health().state).toBe('starting');

@@ -99,6 +99,21 @@ describe('SqliteStore', () => {
       expect(await second.getClientState('c')).toStrictEqual({ revokedAt: 10, notBefore: 10 });
     });
 
+    it('migrates a schema-1 file: keeps its rows, adds documents, logs and the change counter', async () => {
+      const file = path.join(dir, 'v1.db');
+      const v1 = openRaw(file);
+      v1.exec(`CREATE TABLE clients (client_id TEXT PRIMARY KEY, revoked_at INTEGER, not_before INTEGER);
+        CREATE TABLE revoked_tokens (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+        INSERT INTO clients VALUES ('c', 7, 7);`);
+      v1.pragma('user_version = 1');
+      v1.close();
+      const store = openStore(file);
+      expect(await store.getClientState('c')).toStrictEqual({ revokedAt: 7, notBefore: 7 });
+      expect(await store.putDocument('client', 'd', '{}', 0)).toBe(1);
+      expect(await store.appendLogEntry('audit', 1, 'x')).toBe(true);
+      expect(openRaw(file).pragma('user_version', { simple: true })).toBe(2);
+    });
+
     it('refuses a file whose schema is newer than it knows', () => {
       const file = path.join(dir, 'state.db');
       openRaw(file).pragma(`user_version = ${SCHEMA_VERSION + 1}`);
