@@ -623,6 +623,12 @@ export class RedisStore implements Store, ChangeFeed {
     if (this.closed) return;
     this.closed = true;
     if (this.checkTimer) clearInterval(this.checkTimer);
+    // leave the set of live instances now, so the others' local share grows at once (best effort)
+    if (!this.breaker.isOpen && this.client.isReady) {
+      await withTimeout(this.client.sendCommand(['ZREM', `${this.state}instances`, this.instanceId]), 200).catch(
+        () => undefined,
+      );
+    }
     this.breaker.stop();
     this.listeners.clear();
     this.tail?.destroy();
