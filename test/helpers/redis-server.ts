@@ -8,7 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-export const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
+export const REDIS_SERVER =
+  process.env.REDIS_SERVER ?? (fs.existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : 'redis-server');
 
 export interface RedisServerOptions {
   /** `yes` (default) replays acknowledged writes after a restart; `no` with `save ''` keeps nothing */
