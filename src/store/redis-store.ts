@@ -28,6 +28,7 @@ type Client = ReturnType<typeof createClient>;
 type Reply = unknown;
 
 const BLOCK_MS = 1000;
+const UNAVAILABLE_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF)\b/;
 const HEARTBEAT_STALE_MS = 3000;
 
 /**
@@ -91,7 +92,9 @@ export class RedisStore implements Store, ChangeFeed {
       failures: options.breakerFailures ?? 3,
       probeEveryMs: options.probeEveryMs ?? 1000,
       probe: () => withTimeout(this.client.sendCommand(['PING']), Math.max(this.timeout, 200)),
-      counts: (err) => !(err instanceof ErrorReply),
+      // a script or type error is a bug, not an outage; Redis refusing to serve (loading its data after a
+      // restart, a busy script, a replica, failed persistence) is an outage
+      counts: (err) => !(err instanceof ErrorReply) || UNAVAILABLE_REPLY.test(err.message),
       onChange: (up) => {
         if (!up) this.markTailDown();
         this.log(up ? 'info' : 'warn', up ? 'redis store reachable again' : 'redis store unreachable (circuit open)');
