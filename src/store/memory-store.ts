@@ -1,6 +1,7 @@
 import type { ChangeFeed, StoreChange } from './change-feed.js';
 import type { LogEntry, StoredDocument } from './documents.js';
 import { gcra } from './gcra.js';
+import { mergeClientState, mergeRefreshRecord, sameClientState, sameRefreshRecord } from './state-merge.js';
 import type { ClientState, CounterResult, RateResult, RefreshRecord, StateItem, Store } from './store.js';
 
 /** Same grace as the SQLite store: keep a revoked jti past `exp` while the verifier's leeway could still accept it. */
@@ -244,8 +245,9 @@ export class MemoryStore implements Store, ChangeFeed {
     switch (item.type) {
       case 'client': {
         const prev = this.clients.get(item.id) ?? {};
-        if (prev.revokedAt === item.state.revokedAt && prev.notBefore === item.state.notBefore) return false;
-        this.clients.set(item.id, { ...item.state });
+        const merged = mergeClientState(prev, item.state);
+        if (sameClientState(prev, merged)) return false;
+        this.clients.set(item.id, merged);
         this.emit({ kind: 'client', id: item.id });
         return true;
       }
@@ -257,8 +259,9 @@ export class MemoryStore implements Store, ChangeFeed {
       }
       case 'refresh': {
         const prev = this.refresh.get(item.record.hash);
-        if (prev && JSON.stringify(prev) === JSON.stringify(item.record)) return false;
-        await this.saveRefreshToken(item.record);
+        const merged = mergeRefreshRecord(prev, item.record);
+        if (sameRefreshRecord(prev, merged)) return false;
+        await this.saveRefreshToken(merged);
         return true;
       }
       case 'document': {

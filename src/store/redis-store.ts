@@ -5,6 +5,7 @@ import { CircuitBreaker } from './circuit-breaker.js';
 import type { LogEntry, StoredDocument } from './documents.js';
 import * as lua from './redis-scripts.js';
 import { parseRedisUrl } from './redis-url.js';
+import { mergeClientState, mergeRefreshRecord, sameRefreshRecord } from './state-merge.js';
 import { REVOKED_JTI_GRACE_MS } from './sqlite-store.js';
 import { StoreUnavailableError } from './store-error.js';
 import type { ClientState, CounterResult, RateResult, RefreshRecord, StateItem, Store, StoreHealth } from './store.js';
@@ -401,18 +402,20 @@ export class RedisStore implements Store, ChangeFeed {
 
   async importState(item: StateItem): Promise<boolean> {
     switch (item.type) {
-      case 'client':
+      case 'client': {
+        const merged = mergeClientState(await this.getClientState(item.id), item.state);
         return (
           (await this.changing<number>(
             lua.SET_CLIENT,
             [this.clientKey(item.id)],
             [
               item.id,
-              item.state.revokedAt !== undefined ? String(item.state.revokedAt) : '',
-              item.state.notBefore !== undefined ? String(item.state.notBefore) : '',
+              merged.revokedAt !== undefined ? String(merged.revokedAt) : '',
+              merged.notBefore !== undefined ? String(merged.notBefore) : '',
             ],
           )) === 1
         );
+      }
       case 'jti':
         return (
           (await this.changing<number>(
@@ -423,9 +426,9 @@ export class RedisStore implements Store, ChangeFeed {
         );
       case 'refresh': {
         const prev = await this.findRefreshToken(item.record.hash);
-        if (prev && JSON.stringify(prev) === JSON.stringify(normalize(item.record))) return false;
-        if (item.record.expiresAt <= Date.now()) return false;
-        await this.saveRefreshToken(item.record);
+        const merged = mergeRefreshRecord(prev, item.record);
+        if (sameRefreshRecord(prev, merged) || merged.expiresAt <= Date.now()) return false;
+        await this.saveRefreshToken(merged);
         return true;
       }
       case 'document':
@@ -643,11 +646,6 @@ export class RedisStore implements Store, ChangeFeed {
       // not open
     }
   }
-}
-
-function normalize(record: RefreshRecord): RefreshRecord {
-  const copy: RefreshRecord = { ...record, scopes: [...record.scopes] };
-  return copy;
 }
 
 function sleep(ms: number): Promise<void> {

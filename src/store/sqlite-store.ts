@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { ChangeFeed, StoreChange } from './change-feed.js';
 import type { LogEntry, StoredDocument } from './documents.js';
 import { gcra } from './gcra.js';
+import { mergeClientState, mergeRefreshRecord, sameClientState, sameRefreshRecord } from './state-merge.js';
 import type { ClientState, CounterResult, RateResult, RefreshRecord, StateItem, Store } from './store.js';
 
 /**
@@ -452,12 +453,13 @@ export class SqliteStore implements Store, ChangeFeed {
     const { stmt } = this.connection();
     switch (item.type) {
       case 'client': {
-        const prev = stmt.getClient.get(item.id);
-        const revokedAt = item.state.revokedAt ?? null;
-        const notBefore = item.state.notBefore ?? null;
-        if (prev && prev.revoked_at === revokedAt && prev.not_before === notBefore) return false;
-        if (!prev && revokedAt === null && notBefore === null) return false;
-        stmt.setClient.run(item.id, revokedAt, notBefore);
+        const row = stmt.getClient.get(item.id);
+        const prev: ClientState = {};
+        if (row?.revoked_at != null) prev.revokedAt = row.revoked_at;
+        if (row?.not_before != null) prev.notBefore = row.not_before;
+        const merged = mergeClientState(prev, item.state);
+        if (sameClientState(prev, merged)) return false;
+        stmt.setClient.run(item.id, merged.revokedAt ?? null, merged.notBefore ?? null);
         return true;
       }
       case 'jti': {
@@ -467,9 +469,11 @@ export class SqliteStore implements Store, ChangeFeed {
         return true;
       }
       case 'refresh': {
-        const prev = stmt.findRefresh.get(item.record.hash);
-        if (prev && JSON.stringify(fromRow(prev)) === JSON.stringify(item.record)) return false;
-        stmt.saveRefresh.run(toRow(item.record));
+        const row = stmt.findRefresh.get(item.record.hash);
+        const prev = row ? fromRow(row) : undefined;
+        const merged = mergeRefreshRecord(prev, item.record);
+        if (sameRefreshRecord(prev, merged)) return false;
+        stmt.saveRefresh.run(toRow(merged));
         return true;
       }
       case 'document':

@@ -66,6 +66,15 @@ describe('scopegate store migrate', () => {
     expect((await target.findRefreshToken('h4'))?.revoked).toBe(true);
     expect(await target.getDocument('client', 'c1')).toMatchObject({ version: 2, body: '{"name":"y"}' });
     expect((await target.readLog('audit', 1, 10)).map((e) => e.seq)).toStrictEqual([1, 2, 3]);
+
+    // the target moves on (a token used, a client revoked there); migrating again never undoes that
+    expect(await target.markRefreshTokenUsed('h3', 77)).toBe(true);
+    await target.revokeClient('restored', 300);
+    const third = await storeMigrateCommand({ from, to, prefix: 'mig:' });
+    expect(third).toContain('refresh tokens: 0 copied');
+    expect(third).toContain('client states: 0 copied');
+    expect((await target.findRefreshToken('h3'))?.usedAt).toBe(77);
+    expect(await target.getClientState('restored')).toStrictEqual({ revokedAt: 300, notBefore: 300 });
     await target.close();
   });
 
