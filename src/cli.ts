@@ -14,6 +14,7 @@ import { restoreCommand } from './commands/restore.js';
 import { refreshTokenCommand } from './commands/refresh-token.js';
 import { auditVerifyCommand } from './commands/audit-verify.js';
 import { clientsExportCommand, clientsImportCommand } from './commands/clients-transfer.js';
+import { storeMigrateCommand } from './commands/store-migrate.js';
 
 const USAGE = `usage: scopegate <command> [options]
 
@@ -29,6 +30,7 @@ const USAGE = `usage: scopegate <command> [options]
   audit verify                               check the audit trail's hash chain; names the first broken record
   clients export                             print the clients created through the admin API (YAML, hashes only)
   clients import FILE                        write exported clients back into the store
+  store migrate --from URL --to URL [--prefix P]   copy state between stores (idempotent; prints counts)
 
 --config defaults to $SCOPEGATE_CONFIG, then ./gateway.yaml`;
 
@@ -43,6 +45,9 @@ const OPTIONS = {
   tenant: { type: 'string' },
   token: { type: 'string' },
   ttl: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  prefix: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -125,6 +130,16 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       throw new Error('usage: scopegate clients export | clients import FILE [--config FILE]');
+    case 'store':
+      if (rest[0] !== 'migrate') throw new Error('usage: scopegate store migrate --from URL --to URL');
+      print(
+        await storeMigrateCommand({
+          from: need(values.from, '--from'),
+          to: need(values.to, '--to'),
+          prefix: values.prefix,
+        }),
+      );
+      return 0;
     default:
       print(USAGE);
       return command === undefined || values.help ? 0 : 1;

@@ -1,6 +1,13 @@
 import { clientAddress } from '../proxy/client-address.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { invalidRequest, invalidToken, missingCredentials, OAuthError } from '../errors/oauth-error.js';
+import {
+  invalidRequest,
+  invalidToken,
+  missingCredentials,
+  OAuthError,
+  storeUnavailable,
+} from '../errors/oauth-error.js';
+import { isStoreFailure } from '../store/store-error.js';
 import { renderError } from '../errors/render-error.js';
 import type { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
 import { rateLimited } from '../ratelimit/ratelimit-headers.js';
@@ -65,15 +72,22 @@ export function createAdminApp(deps: AdminDeps): express.Express {
   app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     const checks: Record<string, string> = { config: 'ok' };
-    try {
-      await deps.services.store.ping();
-      checks.store = 'ok';
-    } catch {
-      checks.store = 'unreachable';
+    const health = deps.services.store.health?.();
+    if (health) {
+      // A shared store: not ready until its state is loaded and its change feed live; once it was, an outage
+      // leaves the instance ready but degraded (it serves from the last known state, SPEC.md 9).
+      checks.store = health.state === 'up' ? 'ok' : health.state;
+    } else {
+      try {
+        await deps.services.store.ping();
+        checks.store = 'ok';
+      } catch {
+        checks.store = 'unreachable';
+      }
     }
     if (deps.runtime().compiled.config.issuer) checks.keys = deps.services.keys ? 'ok' : 'missing';
-    const ready = Object.values(checks).every((v) => v === 'ok');
-    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks });
+    const ready = Object.entries(checks).every(([k, v]) => v === 'ok' || (k === 'store' && v === 'degraded'));
+    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', store: checks.store, checks });
   });
   deps.extend?.(app);
 
@@ -135,6 +149,8 @@ export function createAdminApp(deps: AdminDeps): express.Express {
  */
 function clientFault(err: unknown): OAuthError | undefined {
   if (err instanceof OAuthError) return err;
+  // a write the store could not record is 503 + Retry-After, never acknowledged (SPEC.md 9)
+  if (isStoreFailure(err)) return storeUnavailable();
   if (err instanceof URIError) return invalidRequest('malformed percent-encoding in path', 'bad_path');
   const status = typeof err === 'object' && err !== null ? (err as { status?: unknown; statusCode?: unknown }) : {};
   const code = typeof status.status === 'number' ? status.status : status.statusCode;

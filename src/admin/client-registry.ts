@@ -1,3 +1,4 @@
+import type { ChangeFeed, StoreChange } from '../store/change-feed.js';
 import type { DocumentStore } from '../store/documents.js';
 import { CLIENT_KIND, type StoredClient } from './stored-client.js';
 
@@ -29,9 +30,10 @@ export class ClientRegistry {
   private generation = 0;
   private readonly touched = new Map<string, number>();
   private failing = false;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
-    private readonly docs: DocumentStore,
+    private readonly docs: DocumentStore & Partial<ChangeFeed>,
     private readonly onChange: (clients: readonly StoredClient[]) => void,
     private readonly options: ClientRegistryOptions = {},
   ) {}
@@ -50,11 +52,23 @@ export class ClientRegistry {
       );
     }, this.options.refreshMs ?? 250);
     this.timer.unref();
+    // the store's change feed (SPEC.md 9): a client changed on another instance is reloaded at once
+    this.unsubscribe = this.docs.onChange?.((change) => this.onStoreChange(change));
   }
 
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  private onStoreChange(change: StoreChange): void {
+    let reload: Promise<void>;
+    if (change.kind === 'reset') reload = this.invalidate();
+    else if (change.kind === 'document' && change.docKind === CLIENT_KIND) reload = this.invalidate(change.id);
+    else return;
+    reload.catch((err: unknown) => this.options.onError?.(err));
   }
 
   get(id: string): RegisteredClient | undefined {

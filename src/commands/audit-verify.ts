@@ -1,6 +1,5 @@
 import { verifyAudit } from '../admin/audit-trail.js';
 import { withCliContext } from '../issuer/cli-context.js';
-import { documentsOf, releaseDocuments } from '../store/documents-of.js';
 
 /**
  * `scopegate audit verify`: recomputes every record's hash and chain link; throws (exit 1) naming the first broken
@@ -8,15 +7,11 @@ import { documentsOf, releaseDocuments } from '../store/documents-of.js';
  */
 export async function auditVerifyCommand(configPath: string): Promise<string> {
   return withCliContext(configPath, async (ctx) => {
-    try {
-      const result = await verifyAudit(documentsOf(ctx.store));
-      if (result.broken)
-        throw new Error(
-          `audit record ${result.broken.seq} is broken: ${result.broken.reason} (${result.checked} records before it are intact)`,
-        );
-      return `audit trail intact: ${result.checked} records`;
-    } finally {
-      releaseDocuments(ctx.store);
-    }
+    const result = await verifyAudit(ctx.store);
+    if (result.broken)
+      throw new Error(
+        `audit record ${result.broken.seq} is broken: ${result.broken.reason} (${result.checked} records before it are intact)`,
+      );
+    return `audit trail intact: ${result.checked} records`;
   });
 }

@@ -4,7 +4,6 @@ import { appendAudit } from '../admin/audit-trail.js';
 import { CLIENT_KIND, type StoredClient } from '../admin/stored-client.js';
 import { unknownOrganizations, unlicensedScopes } from '../config/licence-rules.js';
 import { withCliContext } from '../issuer/cli-context.js';
-import { documentsOf, releaseDocuments } from '../store/documents-of.js';
 
 const credential = z.strictObject({
   id: z.string().min(1),
@@ -62,13 +61,9 @@ function fromExport(c: z.output<typeof exportedClient>): StoredClient {
 /** `scopegate clients export`: the clients created through the admin API as YAML, with hashes only. */
 export async function clientsExportCommand(configPath: string): Promise<string> {
   return withCliContext(configPath, async (ctx) => {
-    try {
-      const docs = await documentsOf(ctx.store).listDocuments(CLIENT_KIND);
-      const clients = docs.map((d) => toExport(JSON.parse(d.body) as StoredClient));
-      return stringify({ clients }).trimEnd();
-    } finally {
-      releaseDocuments(ctx.store);
-    }
+    const docs = await ctx.store.listDocuments(CLIENT_KIND);
+    const clients = docs.map((d) => toExport(JSON.parse(d.body) as StoredClient));
+    return stringify({ clients }).trimEnd();
   });
 }
 
@@ -83,47 +78,43 @@ export async function clientsImportCommand(configPath: string, text: string): Pr
     throw new Error(`import: ${issue.path.join('.')}: ${issue.message}`);
   }
   return withCliContext(configPath, async (ctx) => {
-    const docs = documentsOf(ctx.store);
-    try {
-      let created = 0;
-      let replaced = 0;
-      for (const input of parsed.data.clients) {
-        if (ctx.compiled.clients.has(input.id))
-          throw new Error(`import: client "${input.id}" is defined in gateway.yaml`);
-        // the same licence rules as the API and `check`: an import cannot widen what an organization may grant
-        const orgs = ctx.compiled.config.organizations;
-        const unknown = unknownOrganizations(orgs, input.organizations);
-        if (unknown.length > 0)
-          throw new Error(`import: client "${input.id}": unknown organizations ${unknown.join(', ')}`);
-        const unlicensed = unlicensedScopes(orgs, input.organizations, input.scopes);
-        if (unlicensed.length > 0)
-          throw new Error(
-            `import: client "${input.id}": scopes not licensed to all its organizations: ${unlicensed.join(' ')}`,
-          );
-        const client = fromExport(input);
-        const existing = await docs.getDocument(CLIENT_KIND, client.id);
-        const version = await docs.putDocument(CLIENT_KIND, client.id, JSON.stringify(client), existing?.version ?? 0);
-        if (version === undefined) throw new Error(`import: client "${client.id}" changed meanwhile; run it again`);
-        if (existing) replaced++;
-        else created++;
-        await appendAudit(
-          docs,
-          {
-            actor: 'cli',
-            address: null,
-            action: 'import',
-            target: { client: client.id, organizations: client.organizations ?? [] },
-            changes: {
-              secrets: { before: null, after: client.secrets.map((s) => s.id) },
-              api_keys: { before: null, after: client.api_keys.map((k) => k.id) },
-            },
-          },
-          Date.now(),
+    const docs = ctx.store;
+    let created = 0;
+    let replaced = 0;
+    for (const input of parsed.data.clients) {
+      if (ctx.compiled.clients.has(input.id))
+        throw new Error(`import: client "${input.id}" is defined in gateway.yaml`);
+      // the same licence rules as the API and `check`: an import cannot widen what an organization may grant
+      const orgs = ctx.compiled.config.organizations;
+      const unknown = unknownOrganizations(orgs, input.organizations);
+      if (unknown.length > 0)
+        throw new Error(`import: client "${input.id}": unknown organizations ${unknown.join(', ')}`);
+      const unlicensed = unlicensedScopes(orgs, input.organizations, input.scopes);
+      if (unlicensed.length > 0)
+        throw new Error(
+          `import: client "${input.id}": scopes not licensed to all its organizations: ${unlicensed.join(' ')}`,
         );
-      }
-      return `imported ${created + replaced} clients (${created} created, ${replaced} replaced)`;
-    } finally {
-      releaseDocuments(ctx.store);
+      const client = fromExport(input);
+      const existing = await docs.getDocument(CLIENT_KIND, client.id);
+      const version = await docs.putDocument(CLIENT_KIND, client.id, JSON.stringify(client), existing?.version ?? 0);
+      if (version === undefined) throw new Error(`import: client "${client.id}" changed meanwhile; run it again`);
+      if (existing) replaced++;
+      else created++;
+      await appendAudit(
+        docs,
+        {
+          actor: 'cli',
+          address: null,
+          action: 'import',
+          target: { client: client.id, organizations: client.organizations ?? [] },
+          changes: {
+            secrets: { before: null, after: client.secrets.map((s) => s.id) },
+            api_keys: { before: null, after: client.api_keys.map((k) => k.id) },
+          },
+        },
+        Date.now(),
+      );
     }
+    return `imported ${created + replaced} clients (${created} created, ${replaced} replaced)`;
   });
 }

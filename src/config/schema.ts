@@ -254,6 +254,18 @@ const routeSchema = z.strictObject({
   max_body: size('largest request body accepted').optional(),
 });
 
+const storeOptionsSchema = z.strictObject({
+  prefix: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9:_.-]+$/, 'letters, digits and : _ . -')
+    .default('scopegate:')
+    .describe('Redis: every key starts with it'),
+  command_timeout: timeout('Redis: one command, then the call counts as failed').prefault('50ms'),
+  stale_max: duration('Redis unreachable: how long verified credentials keep working').prefault('60s'),
+});
+
 export const configSchema = z.strictObject({
   server: serverSchema.prefault({}),
   issuer: issuerSchema.optional(),
@@ -261,13 +273,14 @@ export const configSchema = z.strictObject({
   introspection: introspectionSchema.optional(),
   store: z
     .string()
-    .regex(/^(sqlite:.+|redis:\/\/.+|memory:)$/, 'sqlite:PATH, redis://host:port or memory:')
+    .regex(/^(sqlite:.+|rediss?:\/\/.+|memory:)$/, 'sqlite:PATH, redis://[user:pass@]host:port[/db] or memory:')
     .default('sqlite:./data/scopegate.db'),
   admin: adminSchema.prefault({}),
   organizations: z
     .record(urlSafeId, organizationSchema)
     .optional()
     .describe('when present, client tenants must be listed here'),
+  store_options: storeOptionsSchema.prefault({}),
   clients: z.array(clientSchema).default([]),
   upstreams: z.record(z.string(), upstreamSchema).default({}),
   routes: z.array(routeSchema).default([]),

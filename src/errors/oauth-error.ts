@@ -96,3 +96,10 @@ export const gatewayTimeout = () =>
 
 export const temporarilyUnavailable = (description: string, reason = 'unavailable') =>
   new OAuthError(503, 'temporarily_unavailable', description, 'none', { reason });
+
+/** The shared state store is unreachable: fail closed, and say when to retry (SPEC.md 9). */
+export const storeUnavailable = (description = 'shared state is unavailable right now; retry shortly') =>
+  new OAuthError(503, 'temporarily_unavailable', description, 'none', {
+    reason: 'store_unavailable',
+    headers: { 'Retry-After': '1' },
+  });

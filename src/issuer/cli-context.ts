@@ -22,7 +22,11 @@ export interface CliContext {
 export async function withCliContext<T>(configPath: string, fn: (ctx: CliContext) => Promise<T>): Promise<T> {
   const compiled = compileConfig(loadConfigFile(configPath));
   const configDir = dirname(resolve(configPath));
-  const store = await openStore(compiled.config.store, configDir);
+  // same prefix as the gateways; a CLI can afford a longer command timeout than the request path
+  const store = await openStore(compiled.config.store, configDir, {
+    prefix: compiled.config.store_options.prefix,
+    commandTimeoutMs: Math.max(1000, compiled.config.store_options.command_timeout),
+  });
   try {
     return await fn({ compiled, store, configDir });
   } finally {

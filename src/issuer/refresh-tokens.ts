@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { REFRESH_TOKEN_PREFIX } from '../auth/own-credential-guard.js';
-import type { Store } from '../store/store.js';
+import type { RefreshRecord, Store } from '../store/store.js';
 
 export function generateRefreshToken(): string {
   return REFRESH_TOKEN_PREFIX + randomBytes(32).toString('base64url');
@@ -33,8 +33,15 @@ export interface RefreshTokenRequest {
 
 /** Creates and stores a refresh token; returns the token, which exists in clear only in the response. */
 export async function issueRefreshToken(store: Store, request: RefreshTokenRequest): Promise<string> {
+  const { token, record } = newRefreshToken(request);
+  await store.saveRefreshToken(record);
+  return token;
+}
+
+/** A new refresh token and the record to store for it (by hash), not yet stored. */
+export function newRefreshToken(request: RefreshTokenRequest): { token: string; record: RefreshRecord } {
   const token = generateRefreshToken();
-  await store.saveRefreshToken({
+  const record: RefreshRecord = {
     hash: hashRefreshToken(token),
     familyId: request.familyId ?? newFamilyId(),
     clientId: request.clientId,
@@ -43,6 +50,6 @@ export async function issueRefreshToken(store: Store, request: RefreshTokenReque
     issuedAt: request.issuedAt,
     expiresAt: request.expiresAt,
     revoked: false,
-  });
-  return token;
+  };
+  return { token, record };
 }

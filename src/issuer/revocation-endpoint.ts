@@ -40,14 +40,17 @@ async function revokeAccessToken(
 ): Promise<boolean> {
   const peek = peekJwt(token);
   if (!peek || peek.payload.iss !== issuer.issuer) return false;
+  let claims: Awaited<ReturnType<typeof verifyLocalJwt>>;
   try {
-    const claims = await verifyLocalJwt(token, peek.header.kid, deps.keys, issuer, nowOf(deps));
-    if (claims.client_id === client.id) {
-      await deps.store.revokeToken(claims.jti, claims.exp * 1000);
-      deps.clientStates?.forgetToken(claims.jti);
-    }
+    claims = await verifyLocalJwt(token, peek.header.kid, deps.keys, issuer, nowOf(deps));
   } catch {
     // expired, forged or malformed: nothing to revoke
+    return true;
+  }
+  if (claims.client_id === client.id) {
+    // outside the try: a store failure must reject (503), never be answered 200 unstored
+    await deps.store.revokeToken(claims.jti, claims.exp * 1000);
+    deps.clientStates?.forgetToken(claims.jti);
   }
   return true;
 }

@@ -10,7 +10,7 @@ import { authenticateClient } from './client-authentication.js';
 import { nowOf, type IssuerDeps } from './issuer-deps.js';
 import { ClientExpiredError, mintAccessToken, noTokenLifetimeLeft } from './mint-access-token.js';
 import { readFormBody, type FormParams } from './read-form-body.js';
-import { hashRefreshToken, issueRefreshToken } from './refresh-tokens.js';
+import { hashRefreshToken, issueRefreshToken, newRefreshToken } from './refresh-tokens.js';
 import { resolveGrant, type GrantBase, type GrantedScope } from './scope-request.js';
 import {
   invalidClient,
@@ -129,18 +129,12 @@ async function issue(
   granted: GrantedScope,
 ): Promise<TokenResponse> {
   const now = nowOf(deps);
-  // Atomic across instances: of two concurrent uses of one refresh token only one wins; the other is a replay.
-  if (grant.type === 'refresh_token' && !(await deps.store.markRefreshTokenUsed(grant.record.hash, now))) {
-    await deps.store.revokeRefreshFamily(grant.record.familyId);
-    throw invalidGrant(undefined, 'refresh_token_replayed');
-  }
-  const minted = await mintAccessToken(deps, { clientId: client.id, scopes: granted.scopes, tenant: granted.tenant });
   let refreshToken: string | undefined;
   if (grant.type === 'refresh_token') {
     const { record } = grant;
     // The family keeps its absolute lifetime (so a `scopegate refresh-token --ttl 7d` token stays limited), and
     // the new token keeps the scope and tenant of the old one (RFC 6749 6), whatever this request narrowed.
-    refreshToken = await issueRefreshToken(deps.store, {
+    const successor = newRefreshToken({
       clientId: client.id,
       scopes: record.scopes,
       tenant: record.tenant,
@@ -148,7 +142,15 @@ async function issue(
       expiresAt: Math.min(record.expiresAt, refreshExpiry(issuer, client, now)),
       familyId: record.familyId,
     });
-  } else if (client.refresh_tokens) {
+    // One atomic step across instances: mark the presented token used and store its successor; of two concurrent
+    // uses only one wins, and the loser (a replay) has revoked the whole family.
+    if (!(await deps.store.rotateRefreshToken(record.hash, now, successor.record))) {
+      throw invalidGrant(undefined, 'refresh_token_replayed');
+    }
+    refreshToken = successor.token;
+  }
+  const minted = await mintAccessToken(deps, { clientId: client.id, scopes: granted.scopes, tenant: granted.tenant });
+  if (grant.type === 'client_credentials' && client.refresh_tokens) {
     refreshToken = await issueRefreshToken(deps.store, {
       clientId: client.id,
       scopes: granted.scopes,

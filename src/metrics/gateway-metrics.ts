@@ -18,8 +18,17 @@ export class GatewayMetrics {
   /** counters of runtimes a reload replaced, so the cache totals only grow */
   private readonly retired: CacheStats = emptyCacheStats();
 
-  constructor(runtime: () => Runtime, options: { defaultMetrics?: boolean } = {}) {
+  constructor(runtime: () => Runtime, options: { defaultMetrics?: boolean; storeUp?: () => number } = {}) {
     const registers = [this.registry];
+    const storeUp = options.storeUp ?? (() => 1);
+    new Gauge({
+      name: 'scopegate_store_up',
+      help: '1 while the state store is reachable (and, for Redis, its change feed live), else 0',
+      registers,
+      collect() {
+        this.set(storeUp());
+      },
+    });
     this.requests = new Counter({
       name: 'scopegate_requests_total',
       help: 'Requests by route, decision (allow, deny, would_deny) and reason',

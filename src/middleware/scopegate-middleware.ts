@@ -14,7 +14,6 @@ import { upstreamHeaders } from '../proxy/upstream-headers.js';
 import { ClientRegistry } from '../admin/client-registry.js';
 import { toClientEntry } from '../admin/stored-client.js';
 import { buildRuntime, withClients, type Runtime } from '../server/runtime.js';
-import { documentsOf, releaseDocuments } from '../store/documents-of.js';
 import { ClientStateCache } from '../store/client-state-cache.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
@@ -65,11 +64,16 @@ export function scopegate(config: GatewayConfigInput | string, options: Scopegat
   let registry: ClientRegistry | undefined;
 
   const ready = (async () => {
-    store = options.store ?? (await openStore(parsed.store, baseDir));
+    store =
+      options.store ??
+      (await openStore(parsed.store, baseDir, {
+        prefix: parsed.store_options.prefix,
+        commandTimeoutMs: parsed.store_options.command_timeout,
+      }));
     const keys = parsed.issuer ? (await KeyRing.open(resolve(baseDir, parsed.issuer.keys))).ring : undefined;
     // clients created through a gateway's admin API on the same store authenticate here too
     let storeClients: ReturnType<typeof toClientEntry>[] = [];
-    registry = new ClientRegistry(documentsOf(store), (clients) => {
+    registry = new ClientRegistry(store, (clients) => {
       storeClients = clients.map(toClientEntry);
       if (runtime) runtime = withClients(runtime, compileConfig(parsed, storeClients));
     });
@@ -80,7 +84,7 @@ export function scopegate(config: GatewayConfigInput | string, options: Scopegat
         store,
         keys,
         clientSecrets: new ClientSecretVerifier(),
-        clientStates: new ClientStateCache(store),
+        clientStates: new ClientStateCache(store, { staleMaxMs: parsed.store_options.stale_max }),
         now: Date.now,
       },
       options.forward === true,
@@ -131,7 +135,6 @@ export function scopegate(config: GatewayConfigInput | string, options: Scopegat
     await ready.catch(() => undefined);
     runtime?.close();
     registry?.stop();
-    if (store) releaseDocuments(store);
     if (!options.store) await store?.close();
   };
   return middleware;

@@ -17,18 +17,54 @@ export interface RateSubject {
 /** One string per pair; JSON keeps `a b`+`c` apart from `a`+`b c` whatever the characters. */
 const bucketKey = (who: RateSubject): string => JSON.stringify([who.issuer, who.clientId]);
 
+/** A store that shares rate limits between instances (Redis): GCRA in one round trip, and how many instances live. */
+export interface SharedRates {
+  consumeRate(
+    key: string,
+    limit: number,
+    windowMs: number,
+    burst: number,
+    now: number,
+  ): Promise<{ allowed: boolean; retryAfterMs: number }>;
+  /** live gateway instances (at least 1), for the local share while the store is unreachable */
+  instances(): number;
+}
+
 /**
- * Per-client `rate_limit` as a token bucket in this process's memory: capacity `limit`, refilled at `limit` per
- * window, so a client may burst up to its limit and then gets a steady rate. Nothing leaves the process, so the happy
- * path costs one Map look-up and no store round-trip; with N instances behind a load balancer each one allows the
- * full rate (see docs/operations.md). Buckets survive a reload unless the client's rate changed.
+ * Per-client `rate_limit`: capacity `limit`, refilled at `limit` per window, so a client may burst up to its limit and
+ * then gets a steady rate.
+ *
+ * - Local store (memory, SQLite): a token bucket in this process's memory; the happy path costs one Map look-up and
+ *   no store round-trip, and each instance allows the full rate.
+ * - Shared store (Redis): the same budget enforced across all instances by GCRA in one Lua script (clock taken in
+ *   Redis). When Redis is unreachable (the call fails at once while the circuit is open), each instance falls back
+ *   to a local bucket of its share, limit / live instances, so the total stays near the configured rate.
+ *
+ * The key is opaque (a client id, or an issuer + client id pair). Buckets survive a reload unless the rate changed.
  */
 export class ClientRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
 
-  /** Takes one token; returns 0 when the request may pass, else the ms until a token is available. */
-  take(who: RateSubject, rate: Rate, now: number): number {
+  constructor(private readonly shared?: SharedRates) {}
+
+  /**
+   * Takes one request's worth; 0 when the request may pass, else the ms until it would. Synchronous with a local
+   * store; a promise (which never rejects) with a shared one.
+   */
+  take(who: RateSubject, rate: Rate, now: number): number | Promise<number> {
     const key = bucketKey(who);
+    const shared = this.shared;
+    if (!shared) return this.takeLocal(key, rate, now);
+    return shared.consumeRate(`client:${key}`, rate.limit, rate.windowMs, rate.limit, now).then(
+      (result) => (result.allowed ? 0 : Math.max(1, result.retryAfterMs)),
+      () => {
+        const share = Math.max(1, rate.limit / shared.instances());
+        return this.takeLocal(key, { ...rate, limit: share }, now);
+      },
+    );
+  }
+
+  private takeLocal(key: string, rate: Rate, now: number): number {
     let bucket = this.buckets.get(key);
     if (!bucket || bucket.limit !== rate.limit || bucket.windowMs !== rate.windowMs) {
       bucket = { tokens: rate.limit, at: now, limit: rate.limit, windowMs: rate.windowMs };

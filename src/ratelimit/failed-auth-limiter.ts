@@ -13,9 +13,14 @@ const MAX_BLOCKS = 100_000;
 export class FailedAuthLimiter {
   private readonly blocks = new Map<string, number>();
 
+  /** counts kept in this process while the store is unreachable (a local share of the limit) */
+  private readonly local = new Map<string, { count: number; resetAt: number }>();
+
   constructor(
     private readonly store: Store,
     readonly rate: () => Rate,
+    /** live instances sharing the store (Redis), for the local share while it is unreachable */
+    private readonly instances: () => number = () => 1,
   ) {}
 
   /** True while any address or client id is blocked: lets the hot path skip every look-up otherwise. */
@@ -44,11 +49,33 @@ export class FailedAuthLimiter {
     if (clientId !== undefined) keys.push(`c:${clientId}`);
     let over = 0;
     for (const key of keys) {
-      const { count, resetAt } = await this.store.incrementCounter(`failed_auth:${key}`, rate.windowMs, now);
-      if (count >= rate.limit) this.block(key, resetAt, now);
-      if (count > rate.limit) over = Math.max(over, resetAt - now);
+      let limit = rate.limit;
+      let counted: { count: number; resetAt: number };
+      try {
+        counted = await this.store.incrementCounter(`failed_auth:${key}`, rate.windowMs, now);
+      } catch (err) {
+        // A shared store that is down: keep limiting with this instance's share, rather than not at all.
+        if (!this.store.shared) throw err;
+        limit = Math.max(1, Math.floor(rate.limit / this.instances()));
+        counted = this.countLocally(key, rate.windowMs, now);
+      }
+      const { count, resetAt } = counted;
+      if (count >= limit) this.block(key, resetAt, now);
+      if (count > limit) over = Math.max(over, resetAt - now);
     }
     return over;
+  }
+
+  private countLocally(key: string, windowMs: number, now: number): { count: number; resetAt: number } {
+    const resetAt = Math.floor(now / windowMs) * windowMs + windowMs;
+    let entry = this.local.get(key);
+    if (!entry || entry.resetAt !== resetAt) {
+      if (this.local.size >= MAX_BLOCKS) this.local.clear();
+      entry = { count: 0, resetAt };
+      this.local.set(key, entry);
+    }
+    entry.count += 1;
+    return { ...entry };
   }
 
   private blockedMs(key: string, now: number): number {

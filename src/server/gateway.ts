@@ -172,10 +172,16 @@ function handleDecision(
     if (limits && identity && isLocalIdentity(identity, runtime.compiled.config)) {
       const rate = runtime.compiled.clients.get(identity.clientId)?.rate_limit;
       const wait = rate ? limits.clients.take(identity, rate, limits.now()) : 0;
-      if (wait > 0) {
-        log.decision = 'deny';
-        return sendError(res, runtime, rateLimited('client', rate!, wait, 'rate_limited'), log);
-      }
+      const admit = (ms: number) => {
+        if (ms > 0) {
+          log.decision = 'deny';
+          return sendError(res, runtime, rateLimited('client', rate!, ms, 'rate_limited'), log);
+        }
+        forward(req, res, client, runtime, decision.destination, decision.identity, decision.tenant, log);
+      };
+      // a shared store (Redis) answers asynchronously; a local bucket at once
+      if (typeof wait === 'number') return admit(wait);
+      return void wait.then(admit);
     }
     return forward(req, res, client, runtime, decision.destination, decision.identity, decision.tenant, log);
   }

@@ -13,7 +13,6 @@ import { toClientEntry } from '../admin/stored-client.js';
 import { UsageRecorder } from '../admin/usage-recorder.js';
 import type { ClientEntry } from '../config/compile-config.js';
 import { adminListenerProblem } from '../config/licence-rules.js';
-import { documentsOf, releaseDocuments } from '../store/documents-of.js';
 import { createIssuerApp } from '../issuer/create-issuer-app.js';
 import { servedEndpoint } from '../issuer/issuer-paths.js';
 import { KeyRing, type KeyReloadEvent } from '../issuer/key-ring.js';
@@ -23,6 +22,7 @@ import { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
 import { RateLimitedSecretVerifier } from '../ratelimit/rate-limited-secret-verifier.js';
 import { ClientStateCache } from '../store/client-state-cache.js';
 import { openStore } from '../store/open-store.js';
+import { RedisStore } from '../store/redis-store.js';
 import { createRequestHandler, type GatewayHooks, type GatewayLimits } from './gateway.js';
 import { createLogger, type Logger } from './logger.js';
 import { buildRuntime, withClients, type Runtime, type Services } from './runtime.js';
@@ -154,13 +154,20 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const adminProblem = adminAddress ? adminListenerProblem(config, adminAddress) : undefined;
   if (adminProblem) throw new Error(adminProblem);
 
-  const store = await openStore(config.store, baseDir);
+  const store = await openStore(config.store, baseDir, {
+    prefix: config.store_options.prefix,
+    commandTimeoutMs: config.store_options.command_timeout,
+    log: (level, message) => logger[level]({ store: 'redis' }, message),
+  });
+  const instances = () => (store instanceof RedisStore ? store.instances() : 1);
   let server: Server | undefined;
   let adminServer: Server | undefined;
   let registry: ClientRegistry | undefined;
   let runtime: Runtime | undefined;
   const current = () => runtime!;
-  const metrics = new GatewayMetrics(current);
+  const metrics = new GatewayMetrics(current, {
+    storeUp: () => (store.health === undefined || store.health().state === 'up' ? 1 : 0),
+  });
   const tls = config.server.tls
     ? new TlsFiles(resolve(baseDir, config.server.tls.cert), resolve(baseDir, config.server.tls.key), logger, (r, ok) =>
         metrics.fileReloaded('tls', r, ok),
@@ -180,7 +187,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     let keys: KeyRing | undefined;
     if (config.issuer) keys = await openKeyRing(resolve(baseDir, config.issuer.keys), logger, metrics);
     const now = Date.now;
-    const docs = documentsOf(store);
+    const docs = store;
     // Clients created through the admin API: loaded before the listeners open, then kept current in memory.
     let storeClients: ClientEntry[] = [];
     let baseConfig = fileConfig;
@@ -202,18 +209,23 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     const clientRegistry = registry;
     const usage = new UsageRecorder(docs, now);
     const compiled = compileConfig(fileConfig, storeClients);
-    const failedAuth = new FailedAuthLimiter(store, () => current().compiled.config.server.failed_auth_limit);
+    const failedAuth = new FailedAuthLimiter(
+      store,
+      () => current().compiled.config.server.failed_auth_limit,
+      instances,
+    );
     const services: Services = {
       store,
       keys,
       clientSecrets: new RateLimitedSecretVerifier(failedAuth, now),
-      clientStates: new ClientStateCache(store),
+      clientStates: new ClientStateCache(store, { staleMaxMs: config.store_options.stale_max }),
       now,
       onApiKeyUsed: (clientId, keyId) => usage.record(clientId, keyId),
     };
     services.clientSecrets.onUsed = (clientId, secretId) => usage.record(clientId, secretId);
     runtime = buildRuntime(compiled, services, true, () => current().compiled);
-    const limits: GatewayLimits = { clients: new ClientRateLimiter(), failedAuth, now };
+    const shared = store.shared ? { consumeRate: store.consumeRate.bind(store), instances } : undefined;
+    const limits: GatewayLimits = { clients: new ClientRateLimiter(shared), failedAuth, now };
 
     const countFailure = (clientId: string | undefined, address: string | undefined) => {
       failedAuth.recordFailure(address, clientId, now()).catch((err: unknown) => {
@@ -293,7 +305,6 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     const publicServer = server;
     const stopRegistry = () => {
       clientRegistry.stop();
-      releaseDocuments(store);
     };
     const admin = adminServer;
     const drainTimeoutMs = options.drainTimeoutMs ?? 25_000;
@@ -339,7 +350,6 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     tls?.close();
     for (const s of [server, adminServer]) if (s?.listening) s.close();
     registry?.stop();
-    releaseDocuments(store);
     await store.close().catch(() => undefined);
     throw err;
   }

@@ -1,4 +1,8 @@
-import type { ClientState, CounterResult, RefreshRecord, Store } from './store.js';
+import type { ChangeFeed, StoreChange } from './change-feed.js';
+import type { LogEntry, StoredDocument } from './documents.js';
+import { gcra } from './gcra.js';
+import { mergeClientState, mergeRefreshRecord, sameClientState, sameRefreshRecord } from './state-merge.js';
+import type { ClientState, CounterResult, RateResult, RefreshRecord, StateItem, Store } from './store.js';
 
 /** Same grace as the SQLite store: keep a revoked jti past `exp` while the verifier's leeway could still accept it. */
 const REVOKED_JTI_GRACE_MS = 5 * 60_000;
@@ -26,7 +30,12 @@ interface Family {
  * State in this process only (store URL `memory:`): for tests, demos and single-instance gateways that may forget
  * revocations on restart. Same semantics as the SQLite store; bounded by purging what has expired.
  */
-export class MemoryStore implements Store {
+export class MemoryStore implements Store, ChangeFeed {
+  readonly shared = false;
+  private readonly listeners = new Set<(change: StoreChange) => void>();
+  private readonly documents = new Map<string, StoredDocument>();
+  private readonly logs = new Map<string, string[]>();
+  private readonly rates = new Map<string, number>();
   private readonly clients = new Map<string, ClientState>();
   private readonly revokedTokens = new Map<string, number>();
   private readonly refresh = new Map<string, RefreshRecord>();
@@ -51,6 +60,7 @@ export class MemoryStore implements Store {
     const prev = this.clients.get(clientId);
     const notBefore = prev?.notBefore !== undefined ? Math.max(prev.notBefore, at) : at;
     this.clients.set(clientId, { revokedAt: at, notBefore });
+    this.emit({ kind: 'client', id: clientId });
   }
 
   async restoreClient(clientId: string): Promise<void> {
@@ -60,12 +70,14 @@ export class MemoryStore implements Store {
     const next: ClientState = {};
     if (prev.notBefore !== undefined) next.notBefore = prev.notBefore;
     this.clients.set(clientId, next);
+    this.emit({ kind: 'client', id: clientId });
   }
 
   async revokeToken(jti: string, expiresAt: number): Promise<void> {
     this.assertOpen();
     this.revokedTokens.set(jti, Math.max(this.revokedTokens.get(jti) ?? expiresAt, expiresAt));
     this.afterWrite();
+    this.emit({ kind: 'token', id: jti });
   }
 
   async isTokenRevoked(jti: string): Promise<boolean> {
@@ -118,6 +130,150 @@ export class MemoryStore implements Store {
       const record = this.refresh.get(hash);
       if (record) record.revoked = true;
     }
+    this.emit({ kind: 'family', id: familyId });
+  }
+
+  async rotateRefreshToken(usedHash: string, at: number, successor: RefreshRecord): Promise<boolean> {
+    this.assertOpen();
+    const used = this.refresh.get(usedHash);
+    if (!used || used.usedAt !== undefined) {
+      if (used) await this.revokeRefreshFamily(used.familyId);
+      return false;
+    }
+    used.usedAt = at;
+    await this.saveRefreshToken(successor);
+    return true;
+  }
+
+  async consumeRate(key: string, limit: number, windowMs: number, burst: number, now: number): Promise<RateResult> {
+    this.assertOpen();
+    const { tat, ...result } = gcra(this.rates.get(key), now, limit, windowMs, burst);
+    if (result.allowed) {
+      if (this.rates.size >= this.maxCounters) {
+        for (const [k, t] of this.rates) if (t <= now) this.rates.delete(k);
+        if (this.rates.size >= this.maxCounters) this.rates.clear();
+      }
+      this.rates.set(key, tat);
+    }
+    return result;
+  }
+
+  async getDocument(kind: string, id: string): Promise<StoredDocument | undefined> {
+    this.assertOpen();
+    const doc = this.documents.get(docKey(kind, id));
+    return doc ? { ...doc } : undefined;
+  }
+
+  async listDocuments(kind: string): Promise<StoredDocument[]> {
+    this.assertOpen();
+    return [...this.documents.values()]
+      .filter((d) => d.kind === kind)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((d) => ({ ...d }));
+  }
+
+  async putDocument(kind: string, id: string, body: string, expectedVersion: number): Promise<number | undefined> {
+    this.assertOpen();
+    const key = docKey(kind, id);
+    if ((this.documents.get(key)?.version ?? 0) !== expectedVersion) return undefined;
+    const version = expectedVersion + 1;
+    this.documents.set(key, { kind, id, version, body });
+    this.emit({ kind: 'document', docKind: kind, id });
+    return version;
+  }
+
+  async deleteDocument(kind: string, id: string, expectedVersion?: number): Promise<boolean> {
+    this.assertOpen();
+    const key = docKey(kind, id);
+    const doc = this.documents.get(key);
+    if (!doc || (expectedVersion !== undefined && doc.version !== expectedVersion)) return false;
+    this.documents.delete(key);
+    this.emit({ kind: 'document', docKind: kind, id });
+    return true;
+  }
+
+  async lastLogEntry(log: string): Promise<LogEntry | undefined> {
+    this.assertOpen();
+    const entries = this.logs.get(log);
+    if (!entries || entries.length === 0) return undefined;
+    return { seq: entries.length, body: entries[entries.length - 1]! };
+  }
+
+  async appendLogEntry(log: string, seq: number, body: string): Promise<boolean> {
+    this.assertOpen();
+    let entries = this.logs.get(log);
+    if (!entries) {
+      entries = [];
+      this.logs.set(log, entries);
+    }
+    if (seq !== entries.length + 1) return false;
+    entries.push(body);
+    return true;
+  }
+
+  async readLog(log: string, fromSeq: number, limit: number): Promise<LogEntry[]> {
+    this.assertOpen();
+    const entries = this.logs.get(log) ?? [];
+    const start = Math.max(1, Math.floor(fromSeq));
+    const out: LogEntry[] = [];
+    for (let seq = start; seq <= entries.length && out.length < limit; seq++)
+      out.push({ seq, body: entries[seq - 1]! });
+    return out;
+  }
+
+  onChange(listener: (change: StoreChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async *exportState(): AsyncIterable<StateItem> {
+    this.assertOpen();
+    for (const [id, state] of this.clients) yield { type: 'client', id, state: { ...state } };
+    const now = Date.now();
+    for (const [jti, expiresAt] of this.revokedTokens) {
+      if (expiresAt >= now - REVOKED_JTI_GRACE_MS) yield { type: 'jti', jti, expiresAt };
+    }
+    for (const record of this.refresh.values()) yield { type: 'refresh', record: copy(record) };
+    for (const doc of this.documents.values()) yield { type: 'document', doc: { ...doc } };
+    for (const [log, entries] of this.logs) {
+      for (let i = 0; i < entries.length; i++) yield { type: 'log', log, entry: { seq: i + 1, body: entries[i]! } };
+    }
+  }
+
+  async importState(item: StateItem): Promise<boolean> {
+    this.assertOpen();
+    switch (item.type) {
+      case 'client': {
+        const prev = this.clients.get(item.id) ?? {};
+        const merged = mergeClientState(prev, item.state);
+        if (sameClientState(prev, merged)) return false;
+        this.clients.set(item.id, merged);
+        this.emit({ kind: 'client', id: item.id });
+        return true;
+      }
+      case 'jti': {
+        const prev = this.revokedTokens.get(item.jti);
+        if (prev !== undefined && prev >= item.expiresAt) return false;
+        await this.revokeToken(item.jti, item.expiresAt);
+        return true;
+      }
+      case 'refresh': {
+        const prev = this.refresh.get(item.record.hash);
+        const merged = mergeRefreshRecord(prev, item.record);
+        if (sameRefreshRecord(prev, merged)) return false;
+        await this.saveRefreshToken(merged);
+        return true;
+      }
+      case 'document': {
+        const prev = this.documents.get(docKey(item.doc.kind, item.doc.id));
+        if (prev && prev.version >= item.doc.version) return false;
+        this.documents.set(docKey(item.doc.kind, item.doc.id), { ...item.doc });
+        this.emit({ kind: 'document', docKind: item.doc.kind, id: item.doc.id });
+        return true;
+      }
+      case 'log':
+        return this.appendLogEntry(item.log, item.entry.seq, item.entry.body);
+    }
   }
 
   async incrementCounter(key: string, windowMs: number, now: number): Promise<CounterResult> {
@@ -165,6 +321,10 @@ export class MemoryStore implements Store {
     this.closed = true;
   }
 
+  private emit(change: StoreChange): void {
+    for (const listener of [...this.listeners]) listener(change);
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new Error('store is closed');
   }
@@ -210,6 +370,10 @@ export class MemoryStore implements Store {
     family.hashes.delete(record.hash);
     if (family.hashes.size === 0) this.families.delete(record.familyId);
   }
+}
+
+function docKey(kind: string, id: string): string {
+  return `${kind}\u0000${id}`;
 }
 
 function copy(record: RefreshRecord): RefreshRecord {

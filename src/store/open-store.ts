@@ -1,14 +1,24 @@
 import path from 'node:path';
 import { MemoryStore } from './memory-store.js';
+import { RedisStore } from './redis-store.js';
+import { isRedisUrl, redactUrl } from './redis-url.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
 
+export interface OpenStoreOptions {
+  /** `store_options` (SPEC.md 9); only the Redis store reads them */
+  prefix?: string;
+  commandTimeoutMs?: number;
+  log?: (level: 'info' | 'warn', message: string) => void;
+}
+
 /**
  * Opens the store a `store:` URL names: `sqlite:PATH` (a relative PATH is resolved against `baseDir`, the folder of
- * the config file; `sqlite://PATH` is accepted too), or `memory:`. `redis://` is recognised but not built yet.
- * Every failure (bad URL, unusable file) is a rejected promise.
+ * the config file; `sqlite://PATH` is accepted too), `memory:`, or `redis://[user:pass@]host:port[/db]` /
+ * `rediss://` (connected, persistence checked, change feed started). Every failure (bad URL, unusable file,
+ * unreachable Redis) is a rejected promise.
  */
-export async function openStore(url: string, baseDir: string): Promise<Store> {
+export async function openStore(url: string, baseDir: string, options: OpenStoreOptions = {}): Promise<Store> {
   const trimmed = url.trim();
   if (trimmed === 'memory:' || trimmed === 'memory://') return new MemoryStore();
   if (trimmed.startsWith('sqlite:')) {
@@ -17,13 +27,22 @@ export async function openStore(url: string, baseDir: string): Promise<Store> {
     if (file === '') throw new Error(`store URL "${url}" names no file; expected sqlite:PATH`);
     return new SqliteStore(path.resolve(baseDir, file));
   }
-  if (/^rediss?:\/\//.test(trimmed)) {
-    throw new Error(`store URL "${redact(url)}": the Redis store is not built yet; use sqlite:PATH or memory:`);
+  if (isRedisUrl(trimmed)) {
+    const store = new RedisStore(trimmed, {
+      ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
+      ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
+    try {
+      await store.connect();
+    } catch (err) {
+      await store.close();
+      throw new Error(
+        `cannot reach the store at ${store.redacted}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+    return store;
   }
-  throw new Error(`unsupported store URL "${redact(url)}"; expected sqlite:PATH, memory: or redis://host:port`);
-}
-
-/** Hides a password in `scheme://user:password@host` so a store URL can appear in an error message. */
-function redact(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/i, '$1***@');
+  throw new Error(`unsupported store URL "${redactUrl(url)}"; expected sqlite:PATH, memory: or redis://host:port`);
 }

@@ -1,10 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { ClientState, CounterResult, RefreshRecord, Store } from './store.js';
+import type { ChangeFeed, StoreChange } from './change-feed.js';
+import type { LogEntry, StoredDocument } from './documents.js';
+import { gcra } from './gcra.js';
+import { mergeClientState, mergeRefreshRecord, sameClientState, sameRefreshRecord } from './state-merge.js';
+import type { ClientState, CounterResult, RateResult, RefreshRecord, StateItem, Store } from './store.js';
 
-/** Bumped whenever the tables below change shape; stored in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Bumped whenever the tables below change shape; stored in `PRAGMA user_version`. 2 added `documents`, `logs` and
+ * the `changes` counter (with its triggers); the schema is written with IF NOT EXISTS, so opening a version-1 file
+ * adds them and keeps every row.
+ */
+export const SCHEMA_VERSION = 2;
+
+/** How often the change counter is polled (ChangeFeed): other processes on this file are noticed this fast. */
+const CHANGE_POLL_MS = 100;
 
 /** Purge ended counter windows after this many increments, expired rows after this many writes. */
 const PURGE_EVERY = 1000;
@@ -71,6 +82,39 @@ CREATE TABLE IF NOT EXISTS counters (
   PRIMARY KEY (key, window_ms, window_start)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS counters_reset ON counters (reset_at);
+CREATE TABLE IF NOT EXISTS documents (
+  kind    TEXT NOT NULL,
+  id      TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  body    TEXT NOT NULL,
+  PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS logs (
+  log  TEXT NOT NULL,
+  seq  INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (log, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS changes (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  n  INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO changes (id, n) VALUES (1, 0);
+CREATE TRIGGER IF NOT EXISTS clients_changed_insert AFTER INSERT ON clients
+  BEGIN UPDATE changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS clients_changed_update AFTER UPDATE ON clients
+  BEGIN UPDATE changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS tokens_changed AFTER INSERT ON revoked_tokens
+  BEGIN UPDATE changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS families_changed AFTER UPDATE OF revoked ON refresh_tokens
+  WHEN new.revoked = 1 AND old.revoked = 0
+  BEGIN UPDATE changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS documents_changed_insert AFTER INSERT ON documents
+  BEGIN UPDATE changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS documents_changed_update AFTER UPDATE ON documents
+  BEGIN UPDATE changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS documents_changed_delete AFTER DELETE ON documents
+  BEGIN UPDATE changes SET n = n + 1 WHERE id = 1; END;
 `;
 
 function statements(db: Database.Database) {
@@ -111,6 +155,46 @@ function statements(db: Database.Database) {
     purgeCounters: db.prepare<[number]>('DELETE FROM counters WHERE reset_at <= ?'),
     purgeRevokedTokens: db.prepare<[number]>('DELETE FROM revoked_tokens WHERE expires_at < ?'),
     purgeRefresh: db.prepare<[number]>('DELETE FROM refresh_tokens WHERE expires_at < ?'),
+    changeCount: db.prepare<[], { n: number }>('SELECT n FROM changes WHERE id = 1'),
+    getDocument: db.prepare<[string, string], StoredDocument>(
+      'SELECT kind, id, version, body FROM documents WHERE kind = ? AND id = ?',
+    ),
+    listDocuments: db.prepare<[string], StoredDocument>(
+      'SELECT kind, id, version, body FROM documents WHERE kind = ? ORDER BY id',
+    ),
+    allDocuments: db.prepare<[], StoredDocument>('SELECT kind, id, version, body FROM documents'),
+    insertDocument: db.prepare<[string, string, string]>(
+      'INSERT INTO documents (kind, id, version, body) VALUES (?, ?, 1, ?) ON CONFLICT (kind, id) DO NOTHING',
+    ),
+    updateDocument: db.prepare<[string, string, string, number]>(
+      'UPDATE documents SET version = version + 1, body = ? WHERE kind = ? AND id = ? AND version = ?',
+    ),
+    importDocument: db.prepare<[string, string, number, string, number]>(
+      `INSERT INTO documents (kind, id, version, body) VALUES (?, ?, ?, ?)
+       ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, body = excluded.body WHERE version < ?`,
+    ),
+    deleteDocument: db.prepare<[string, string]>('DELETE FROM documents WHERE kind = ? AND id = ?'),
+    deleteDocumentAt: db.prepare<[string, string, number]>(
+      'DELETE FROM documents WHERE kind = ? AND id = ? AND version = ?',
+    ),
+    lastLogEntry: db.prepare<[string], LogEntry>('SELECT seq, body FROM logs WHERE log = ? ORDER BY seq DESC LIMIT 1'),
+    appendLog: db.prepare<[string, number, string, string, number]>(
+      `INSERT OR IGNORE INTO logs (log, seq, body) SELECT ?, ?, ?
+       WHERE coalesce((SELECT max(seq) FROM logs WHERE log = ?), 0) = ? - 1`,
+    ),
+    readLog: db.prepare<[string, number, number], LogEntry>(
+      'SELECT seq, body FROM logs WHERE log = ? AND seq >= ? ORDER BY seq LIMIT ?',
+    ),
+    allLogs: db.prepare<[], LogEntry & { log: string }>('SELECT log, seq, body FROM logs ORDER BY log, seq'),
+    allClients: db.prepare<[], ClientRow & { client_id: string }>('SELECT * FROM clients'),
+    allRevokedTokens: db.prepare<[number], { jti: string; expires_at: number }>(
+      'SELECT jti, expires_at FROM revoked_tokens WHERE expires_at >= ?',
+    ),
+    allRefresh: db.prepare<[], RefreshRow>('SELECT * FROM refresh_tokens'),
+    setClient: db.prepare<[string, number | null, number | null]>(
+      `INSERT INTO clients (client_id, revoked_at, not_before) VALUES (?, ?, ?)
+       ON CONFLICT (client_id) DO UPDATE SET revoked_at = excluded.revoked_at, not_before = excluded.not_before`,
+    ),
   };
 }
 
@@ -132,8 +216,14 @@ interface Connection {
  * The constructor opens the file (creating its folder and the schema) and throws when it cannot: that is a startup
  * error. `openStore` turns it into a rejected promise.
  */
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, ChangeFeed {
+  readonly shared = false;
   readonly filePath: string;
+  private readonly listeners = new Set<(change: StoreChange) => void>();
+  private poller: NodeJS.Timeout | undefined;
+  private lastChangeCount: number | undefined;
+  /** GCRA state of `consumeRate`: per process (the client rate limit is per instance with a local store) */
+  private readonly rates = new Map<string, number>();
   private readonly busyTimeoutMs: number;
   private conn: Connection | undefined;
   private closed = false;
@@ -222,40 +312,178 @@ export class SqliteStore implements Store {
   }
 
   async saveRefreshToken(record: RefreshRecord): Promise<void> {
-    this.connection().stmt.saveRefresh.run({
-      hash: record.hash,
-      family_id: record.familyId,
-      client_id: record.clientId,
-      scopes: JSON.stringify(record.scopes),
-      tenant: record.tenant ?? null,
-      issued_at: record.issuedAt,
-      expires_at: record.expiresAt,
-      used_at: record.usedAt ?? null,
-      revoked: record.revoked ? 1 : 0,
-    });
+    this.connection().stmt.saveRefresh.run(toRow(record));
     this.afterWrite();
   }
 
   async findRefreshToken(hash: string): Promise<RefreshRecord | undefined> {
     const row = this.connection().stmt.findRefresh.get(hash);
-    if (!row) return undefined;
-    const record: RefreshRecord = {
-      hash: row.hash,
-      familyId: row.family_id,
-      clientId: row.client_id,
-      scopes: JSON.parse(row.scopes) as string[],
-      issuedAt: row.issued_at,
-      expiresAt: row.expires_at,
-      revoked: row.revoked !== 0,
-    };
-    if (row.tenant !== null) record.tenant = row.tenant;
-    if (row.used_at !== null) record.usedAt = row.used_at;
-    return record;
+    return row ? fromRow(row) : undefined;
   }
 
   async markRefreshTokenUsed(hash: string, at: number): Promise<boolean> {
     // One statement: SQLite serializes writers across processes, so exactly one caller sees changes === 1.
     return this.connection().stmt.markRefreshUsed.run(at, hash).changes === 1;
+  }
+
+  async rotateRefreshToken(usedHash: string, at: number, successor: RefreshRecord): Promise<boolean> {
+    const { db, stmt } = this.connection();
+    // IMMEDIATE: the write lock is taken before the read, so two processes cannot both see the token unused.
+    const won = db
+      .transaction(() => {
+        if (stmt.markRefreshUsed.run(at, usedHash).changes === 1) {
+          stmt.saveRefresh.run(toRow(successor));
+          return true;
+        }
+        const used = stmt.findRefresh.get(usedHash);
+        if (used) stmt.revokeFamily.run(used.family_id);
+        return false;
+      })
+      .immediate();
+    this.afterWrite();
+    return won;
+  }
+
+  async consumeRate(key: string, limit: number, windowMs: number, burst: number, now: number): Promise<RateResult> {
+    this.connection();
+    const { tat, ...result } = gcra(this.rates.get(key), now, limit, windowMs, burst);
+    if (result.allowed) {
+      if (this.rates.size >= 100_000) for (const [k, t] of this.rates) if (t <= now) this.rates.delete(k);
+      this.rates.set(key, tat);
+    }
+    return result;
+  }
+
+  async getDocument(kind: string, id: string): Promise<StoredDocument | undefined> {
+    const row = this.connection().stmt.getDocument.get(kind, id);
+    return row ? { ...row } : undefined;
+  }
+
+  async listDocuments(kind: string): Promise<StoredDocument[]> {
+    return this.connection()
+      .stmt.listDocuments.all(kind)
+      .map((row) => ({ ...row }));
+  }
+
+  async putDocument(kind: string, id: string, body: string, expectedVersion: number): Promise<number | undefined> {
+    const { stmt } = this.connection();
+    const changed =
+      expectedVersion === 0
+        ? stmt.insertDocument.run(kind, id, body).changes
+        : stmt.updateDocument.run(body, kind, id, expectedVersion).changes;
+    return changed === 1 ? expectedVersion + 1 : undefined;
+  }
+
+  async deleteDocument(kind: string, id: string, expectedVersion?: number): Promise<boolean> {
+    const { stmt } = this.connection();
+    const result =
+      expectedVersion === undefined
+        ? stmt.deleteDocument.run(kind, id)
+        : stmt.deleteDocumentAt.run(kind, id, expectedVersion);
+    return result.changes === 1;
+  }
+
+  async lastLogEntry(log: string): Promise<LogEntry | undefined> {
+    const row = this.connection().stmt.lastLogEntry.get(log);
+    return row ? { seq: row.seq, body: row.body } : undefined;
+  }
+
+  async appendLogEntry(log: string, seq: number, body: string): Promise<boolean> {
+    return this.connection().stmt.appendLog.run(log, seq, body, log, seq).changes === 1;
+  }
+
+  async readLog(log: string, fromSeq: number, limit: number): Promise<LogEntry[]> {
+    return this.connection()
+      .stmt.readLog.all(log, fromSeq, Math.max(0, Math.floor(limit)))
+      .map((row) => ({ seq: row.seq, body: row.body }));
+  }
+
+  /**
+   * Other processes on this file write without telling us: a timer polls the `changes` counter (bumped by triggers
+   * in the same transaction as every relevant write) and emits `reset` when it moved. Coarse but never wrong.
+   */
+  onChange(listener: (change: StoreChange) => void): () => void {
+    this.listeners.add(listener);
+    if (!this.poller) {
+      // the baseline is taken now, so a write right after subscribing is noticed
+      this.lastChangeCount = undefined;
+      this.pollChanges();
+      this.poller = setInterval(() => this.pollChanges(), CHANGE_POLL_MS);
+      this.poller.unref();
+    }
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0 && this.poller) {
+        clearInterval(this.poller);
+        this.poller = undefined;
+      }
+    };
+  }
+
+  private pollChanges(): void {
+    let n: number;
+    try {
+      n = this.connection().stmt.changeCount.get()?.n ?? 0;
+    } catch {
+      return;
+    }
+    if (this.lastChangeCount !== undefined && n !== this.lastChangeCount) {
+      for (const listener of [...this.listeners]) listener({ kind: 'reset' });
+    }
+    this.lastChangeCount = n;
+  }
+
+  async *exportState(): AsyncIterable<StateItem> {
+    const { stmt } = this.connection();
+    for (const row of stmt.allClients.all()) {
+      const state: ClientState = {};
+      if (row.revoked_at != null) state.revokedAt = row.revoked_at;
+      if (row.not_before != null) state.notBefore = row.not_before;
+      yield { type: 'client', id: row.client_id, state };
+    }
+    for (const row of stmt.allRevokedTokens.all(Date.now() - REVOKED_JTI_GRACE_MS)) {
+      yield { type: 'jti', jti: row.jti, expiresAt: row.expires_at };
+    }
+    for (const row of stmt.allRefresh.all()) yield { type: 'refresh', record: fromRow(row) };
+    for (const doc of stmt.allDocuments.all()) yield { type: 'document', doc: { ...doc } };
+    for (const row of stmt.allLogs.all()) yield { type: 'log', log: row.log, entry: { seq: row.seq, body: row.body } };
+  }
+
+  async importState(item: StateItem): Promise<boolean> {
+    const { stmt } = this.connection();
+    switch (item.type) {
+      case 'client': {
+        const row = stmt.getClient.get(item.id);
+        const prev: ClientState = {};
+        if (row?.revoked_at != null) prev.revokedAt = row.revoked_at;
+        if (row?.not_before != null) prev.notBefore = row.not_before;
+        const merged = mergeClientState(prev, item.state);
+        if (sameClientState(prev, merged)) return false;
+        stmt.setClient.run(item.id, merged.revokedAt ?? null, merged.notBefore ?? null);
+        return true;
+      }
+      case 'jti': {
+        const before = stmt.isTokenRevoked.get(item.jti, item.expiresAt);
+        if (before) return false;
+        stmt.revokeToken.run(item.jti, item.expiresAt);
+        return true;
+      }
+      case 'refresh': {
+        const row = stmt.findRefresh.get(item.record.hash);
+        const prev = row ? fromRow(row) : undefined;
+        const merged = mergeRefreshRecord(prev, item.record);
+        if (sameRefreshRecord(prev, merged)) return false;
+        stmt.saveRefresh.run(toRow(merged));
+        return true;
+      }
+      case 'document':
+        return (
+          stmt.importDocument.run(item.doc.kind, item.doc.id, item.doc.version, item.doc.body, item.doc.version)
+            .changes === 1
+        );
+      case 'log':
+        return this.appendLogEntry(item.log, item.entry.seq, item.entry.body);
+    }
   }
 
   async revokeRefreshFamily(familyId: string): Promise<void> {
@@ -291,6 +519,9 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.poller) clearInterval(this.poller);
+    this.poller = undefined;
+    this.listeners.clear();
     const conn = this.conn;
     this.conn = undefined;
     conn?.db.close();
@@ -316,4 +547,33 @@ export class SqliteStore implements Store {
     stmt.purgeRevokedTokens.run(now - REVOKED_JTI_GRACE_MS);
     stmt.purgeRefresh.run(now);
   }
+}
+
+function toRow(record: RefreshRecord): RefreshRow {
+  return {
+    hash: record.hash,
+    family_id: record.familyId,
+    client_id: record.clientId,
+    scopes: JSON.stringify(record.scopes),
+    tenant: record.tenant ?? null,
+    issued_at: record.issuedAt,
+    expires_at: record.expiresAt,
+    used_at: record.usedAt ?? null,
+    revoked: record.revoked ? 1 : 0,
+  };
+}
+
+function fromRow(row: RefreshRow): RefreshRecord {
+  const record: RefreshRecord = {
+    hash: row.hash,
+    familyId: row.family_id,
+    clientId: row.client_id,
+    scopes: JSON.parse(row.scopes) as string[],
+    issuedAt: row.issued_at,
+    expiresAt: row.expires_at,
+    revoked: row.revoked !== 0,
+  };
+  if (row.tenant !== null) record.tenant = row.tenant;
+  if (row.used_at !== null) record.usedAt = row.used_at;
+  return record;
 }

@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { ClientRegistry } from '../../src/admin/client-registry.js';
 import { CLIENT_KIND } from '../../src/admin/stored-client.js';
 import type { StoredDocument } from '../../src/store/documents.js';
-import { MemoryDocuments } from '../../src/store/memory-documents.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
 
 const body = (id: string, name: string) =>
   JSON.stringify({ id, name, scopes: [], refresh_tokens: false, created_at: 0, secrets: [], api_keys: [] });
 
-/** A real MemoryDocuments whose list answers late, with what it held when it was asked. */
-class SlowList extends MemoryDocuments {
+/** A real MemoryStore whose list answers late, with what it held when it was asked. */
+class SlowList extends MemoryStore {
   release: (() => void) | undefined;
   override async listDocuments(kind: string): Promise<StoredDocument[]> {
     const snapshot = await super.listDocuments(kind);
@@ -43,7 +43,7 @@ describe('ClientRegistry', () => {
   });
 
   it('picks up documents written by others on refresh', async () => {
-    const docs = new MemoryDocuments();
+    const docs = new MemoryStore();
     const registry = new ClientRegistry(docs, () => undefined, { refreshMs: 60_000 });
     await registry.start();
     await docs.putDocument(CLIENT_KIND, 'b', body('b', 'B'), 0);

@@ -208,6 +208,7 @@ describe('parseConfig: defaults', () => {
           secret_max_ttl: 365 * 86_400_000,
           rotation_overlap: 7 * 86_400_000,
         },
+        store_options: { prefix: 'scopegate:', command_timeout: 50, stale_max: 60_000 },
         clients: [],
         upstreams: {},
         routes: [],

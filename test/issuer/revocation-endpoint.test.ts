@@ -1,4 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { SignJWT } from 'jose';
+import { createIssuerApp } from '../../src/issuer/create-issuer-app.js';
+import { hashRefreshToken } from '../../src/issuer/refresh-tokens.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { peekJwt } from '../../src/auth/peek-jwt.js';
 import { generateJwk } from '../../src/issuer/keys.js';
@@ -125,5 +134,34 @@ describe('POST /oauth/revoke (RFC 7009)', () => {
     const get = await fetch(revokeUrl);
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
+  });
+
+  it('a store that cannot record the revocation answers 503 with Retry-After, never 200 (nothing unstored acknowledged)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scopegate-revoke-'));
+    const file = join(dir, 'state.db');
+    const store = new SqliteStore(file, { busyTimeoutMs: 50 });
+    const app = createServer(createIssuerApp({ ...f.deps, store }));
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(app.address() as AddressInfo).port}/oauth/revoke`;
+    const { access_token, refresh_token } = await tokens();
+    await store.saveRefreshToken((await f.store.findRefreshToken(hashRefreshToken(refresh_token)))!);
+    // another process holds the write lock: reads still work (WAL), writes fail
+    const locker = new Database(file);
+    locker.exec('BEGIN EXCLUSIVE');
+    try {
+      for (const token of [access_token, refresh_token]) {
+        const res = await postForm(url, { token, ...POS });
+        expect(res.status).toBe(503);
+        expect(res.body.error).toBe('temporarily_unavailable');
+        expect(res.headers.get('retry-after')).toBe('1');
+      }
+    } finally {
+      locker.exec('ROLLBACK');
+      locker.close();
+      app.closeAllConnections();
+      await new Promise<void>((resolve) => app.close(() => resolve()));
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

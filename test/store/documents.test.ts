@@ -3,24 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DocumentStore } from '../../src/store/documents.js';
-import { MemoryDocuments } from '../../src/store/memory-documents.js';
-import { SqliteDocuments } from '../../src/store/sqlite-documents.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 
 const backends: [string, () => DocumentStore[]][] = [
   [
     'memory',
     () => {
-      const one = new MemoryDocuments();
+      const one = new MemoryStore();
       return [one, one];
     },
   ],
   [
-    'sqlite (two connections on one file)',
+    'sqlite (two stores on one file)',
     () => {
       const file = join(mkdtempSync(join(tmpdir(), 'scopegate-docs-')), 'state.db');
-      new SqliteStore(file);
-      return [SqliteDocuments.open(file), SqliteDocuments.open(file)];
+      return [new SqliteStore(file), new SqliteStore(file)];
     },
   ],
 ];

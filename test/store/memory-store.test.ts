@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/store/memory-store.js';
+import { documentContract } from './document-contract.js';
 import { refreshRecord, storeContract } from './store-contract.js';
 
 storeContract('MemoryStore', async () => {
+  const store = new MemoryStore();
+  return { store, dispose: () => store.close() };
+});
+
+documentContract('MemoryStore', async () => {
   const store = new MemoryStore();
   return { store, dispose: () => store.close() };
 });

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION, SqliteStore } from '../../src/store/sqlite-store.js';
+import { documentContract } from './document-contract.js';
 import { refreshRecord, storeContract } from './store-contract.js';
 
 const run = promisify(execFile);
@@ -17,6 +18,18 @@ function tempDir(): string {
 }
 
 storeContract('SqliteStore', async () => {
+  const dir = tempDir();
+  const store = new SqliteStore(path.join(dir, 'state.db'));
+  return {
+    store,
+    async dispose() {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+documentContract('SqliteStore', async () => {
   const dir = tempDir();
   const store = new SqliteStore(path.join(dir, 'state.db'));
   return {
@@ -68,7 +81,15 @@ describe('SqliteStore', () => {
         .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .all()
         .map((r) => r.name);
-      expect(tables).toEqual(['clients', 'counters', 'refresh_tokens', 'revoked_tokens']);
+      expect(tables).toEqual([
+        'changes',
+        'clients',
+        'counters',
+        'documents',
+        'logs',
+        'refresh_tokens',
+        'revoked_tokens',
+      ]);
     });
 
     it('opens an existing file without touching its data', async () => {
@@ -76,6 +97,21 @@ describe('SqliteStore', () => {
       await first.revokeClient('c', 10);
       const second = openStore();
       expect(await second.getClientState('c')).toStrictEqual({ revokedAt: 10, notBefore: 10 });
+    });
+
+    it('migrates a schema-1 file: keeps its rows, adds documents, logs and the change counter', async () => {
+      const file = path.join(dir, 'v1.db');
+      const v1 = openRaw(file);
+      v1.exec(`CREATE TABLE clients (client_id TEXT PRIMARY KEY, revoked_at INTEGER, not_before INTEGER);
+        CREATE TABLE revoked_tokens (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+        INSERT INTO clients VALUES ('c', 7, 7);`);
+      v1.pragma('user_version = 1');
+      v1.close();
+      const store = openStore(file);
+      expect(await store.getClientState('c')).toStrictEqual({ revokedAt: 7, notBefore: 7 });
+      expect(await store.putDocument('client', 'd', '{}', 0)).toBe(1);
+      expect(await store.appendLogEntry('audit', 1, 'x')).toBe(true);
+      expect(openRaw(file).pragma('user_version', { simple: true })).toBe(2);
     });
 
     it('refuses a file whose schema is newer than it knows', () => {

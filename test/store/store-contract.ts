@@ -215,6 +215,75 @@ export function storeContract(name: string, create: () => Promise<StoreUnderTest
       });
     });
 
+    describe('refresh rotation (one atomic step)', () => {
+      it('marks the used token and saves its successor', async () => {
+        await store.saveRefreshToken(refreshRecord({ hash: 'gen1', familyId: 'fam' }));
+        expect(await store.rotateRefreshToken('gen1', 10, refreshRecord({ hash: 'gen2', familyId: 'fam' }))).toBe(true);
+        expect((await store.findRefreshToken('gen1'))?.usedAt).toBe(10);
+        expect((await store.findRefreshToken('gen2'))?.revoked).toBe(false);
+      });
+
+      it('a replay saves nothing and revokes the whole family', async () => {
+        await store.saveRefreshToken(refreshRecord({ hash: 'gen1', familyId: 'fam' }));
+        await store.rotateRefreshToken('gen1', 10, refreshRecord({ hash: 'gen2', familyId: 'fam' }));
+        expect(await store.rotateRefreshToken('gen1', 20, refreshRecord({ hash: 'gen2b', familyId: 'fam' }))).toBe(
+          false,
+        );
+        expect(await store.findRefreshToken('gen2b')).toBeUndefined();
+        expect((await store.findRefreshToken('gen2'))?.revoked).toBe(true);
+        expect((await store.findRefreshToken('gen1'))?.revoked).toBe(true);
+      });
+
+      it('an unknown token saves nothing', async () => {
+        expect(await store.rotateRefreshToken('nope', 1, refreshRecord({ hash: 'succ' }))).toBe(false);
+        expect(await store.findRefreshToken('succ')).toBeUndefined();
+      });
+
+      it('exactly one of many concurrent rotations wins; the family ends revoked', async () => {
+        await store.saveRefreshToken(refreshRecord({ hash: 'gen1', familyId: 'fam' }));
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            store.rotateRefreshToken('gen1', 100 + i, refreshRecord({ hash: `succ-${i}`, familyId: 'fam' })),
+          ),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect((await store.findRefreshToken(`succ-${winner}`))?.revoked).toBe(true);
+      });
+
+      it('a successor saved into a revoked family is born revoked', async () => {
+        await store.saveRefreshToken(refreshRecord({ hash: 'gen1', familyId: 'fam' }));
+        await store.saveRefreshToken(refreshRecord({ hash: 'other', familyId: 'fam' }));
+        await store.revokeRefreshFamily('fam');
+        await store.rotateRefreshToken('gen1', 1, refreshRecord({ hash: 'gen2', familyId: 'fam' }));
+        expect((await store.findRefreshToken('gen2'))?.revoked ?? true).toBe(true);
+      });
+    });
+
+    describe('GCRA rate (consumeRate)', () => {
+      it('allows a burst, then one per interval; a refusal consumes nothing', async () => {
+        const t = 1_700_000_000_000;
+        for (let i = 0; i < 5; i++) expect((await store.consumeRate('k', 10, 1000, 5, t)).allowed).toBe(true);
+        const refused = await store.consumeRate('k', 10, 1000, 5, t);
+        expect(refused.allowed).toBe(false);
+        expect(refused.retryAfterMs).toBeGreaterThan(0);
+        expect(refused.retryAfterMs).toBeLessThanOrEqual(100);
+        if (!store.shared) {
+          // local stores use the caller's clock; a shared one takes the server's
+          expect((await store.consumeRate('k', 10, 1000, 5, t + 99)).allowed).toBe(false);
+          expect((await store.consumeRate('k', 10, 1000, 5, t + 100)).allowed).toBe(true);
+        }
+        expect((await store.consumeRate('other', 10, 1000, 5, t)).remaining).toBe(4);
+      });
+
+      it('admits exactly the burst of many concurrent requests', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 50 }, () => store.consumeRate('c', 1, 60_000, 10, 1_700_000_000_000)),
+        );
+        expect(results.filter((r) => r.allowed)).toHaveLength(10);
+      });
+    });
+
     describe('fixed-window counters', () => {
       it('counts within a window and reports when it ends', async () => {
         const t0 = 1_700_000_040_000; // a multiple of 60 000
@@ -296,6 +365,11 @@ export function storeContract(name: string, create: () => Promise<StoreUnderTest
           () => store.markRefreshTokenUsed('h', 1),
           () => store.revokeRefreshFamily('f'),
           () => store.incrementCounter('k', 1000, 1),
+          () => store.rotateRefreshToken('h', 1, refreshRecord()),
+          () => store.consumeRate('k', 1, 1000, 1, 1),
+          () => store.getDocument('k', 'i'),
+          () => store.putDocument('k', 'i', '{}', 0),
+          () => store.appendLogEntry('l', 1, 'x'),
         ];
         for (const call of calls) {
           let promise: Promise<unknown> | undefined;

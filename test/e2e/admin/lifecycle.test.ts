@@ -6,7 +6,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAudit, AUDIT_LOG } from '../../../src/admin/audit-trail.js';
-import { documentsOf } from '../../../src/store/documents-of.js';
 import { send } from '../../helpers/http.js';
 import { postForm } from '../issuer/harness.js';
 import { startAdminGateway, type AdminHarness } from './harness.js';
@@ -456,7 +455,7 @@ describe('audit trail', () => {
       `/admin/audit?since=${new Date(Date.now() + 60_000).toISOString()}`,
     );
     expect(future.body).toEqual({ records: [], next: null });
-    expect((await verifyAudit(documentsOf(h.gw.services.store))).broken).toBeUndefined();
+    expect((await verifyAudit(h.gw.services.store)).broken).toBeUndefined();
   });
 
   it('records failed admin authentication without the token', async () => {
@@ -472,7 +471,7 @@ describe('audit trail', () => {
   });
 
   it('no log line and no audit record holds a secret or token minted in this suite', async () => {
-    const docs = documentsOf(h.gw.services.store);
+    const docs = h.gw.services.store;
     const entries = await docs.readLog(AUDIT_LOG, 1, 100_000);
     const haystack = [...h.gw.rawLogs, ...entries.map((e) => e.body)].join('\n');
     expect(minted.length).toBeGreaterThan(15);
