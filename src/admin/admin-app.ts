@@ -1,15 +1,21 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { safeEqual } from '../auth/secret-hash.js';
-import { invalidToken, missingCredentials, OAuthError } from '../errors/oauth-error.js';
+import { invalidToken, missingCredentials, OAuthError, storeUnavailable } from '../errors/oauth-error.js';
 import { renderError } from '../errors/render-error.js';
 import type { Runtime, Services } from '../server/runtime.js';
+import { StoreUnavailableError } from '../store/store-unavailable.js';
 import { revokeClientAccess, restoreClientAccess } from './client-access.js';
+import { StoreReadiness } from './store-readiness.js';
 
 export interface AdminDeps {
   runtime: () => Runtime;
   services: Services;
   /** extra readiness checks and routes (metrics) are added by the caller */
   extend?: (app: express.Express) => void;
+  /** whether the store can write, for /readyz (default: probed in the background every 2 s) */
+  storeReadiness?: StoreReadiness;
+  /** called when an admin change was answered 503 because the store failed; `cause` is the error's message */
+  onStoreUnavailable?: (cause: string, path: string) => void;
 }
 
 function sendJson(res: Response, status: number, body: unknown): void {
@@ -24,17 +30,17 @@ export function createAdminApp(deps: AdminDeps): express.Express {
   app.set('case sensitive routing', true);
   app.set('strict routing', true);
 
+  const storeReadiness = deps.storeReadiness ?? new StoreReadiness(deps.services.store);
   app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
-  app.get('/readyz', async (_req, res) => {
-    const checks: Record<string, string> = { config: 'ok' };
-    try {
-      await deps.services.store.ping();
-      checks.store = 'ok';
-    } catch {
-      checks.store = 'unreachable';
+  app.get('/readyz', (_req, res) => {
+    // Ready means able to write (a read-only check stays green through a full disk or a held lock).
+    const store = storeReadiness.check();
+    const checks: Record<string, string> = { config: 'ok', store: store.value };
+    let ready = store.ready;
+    if (deps.runtime().compiled.config.issuer) {
+      checks.keys = deps.services.keys ? 'ok' : 'missing';
+      ready &&= checks.keys === 'ok';
     }
-    if (deps.runtime().compiled.config.issuer) checks.keys = deps.services.keys ? 'ok' : 'missing';
-    const ready = Object.values(checks).every((v) => v === 'ok');
     sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks });
   });
   deps.extend?.(app);
@@ -69,7 +75,12 @@ export function createAdminApp(deps: AdminDeps): express.Express {
   app.use((_req: Request, res: Response) =>
     sendJson(res, 404, { error: 'not_found', error_description: 'no such admin path' }),
   );
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof StoreUnavailableError) {
+      // A change not stored is never acknowledged: 503 + Retry-After, the cause only in the log.
+      deps.onStoreUnavailable?.(err.message, req.path);
+      err = storeUnavailable();
+    }
     const rendered = renderError(err instanceof OAuthError ? err : undefined, {
       realm: `${deps.runtime().compiled.config.server.realm}-admin`,
     });

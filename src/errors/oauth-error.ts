@@ -82,3 +82,18 @@ export const gatewayTimeout = () =>
 
 export const temporarilyUnavailable = (description: string, reason = 'unavailable') =>
   new OAuthError(503, 'temporarily_unavailable', description, 'none', { reason });
+
+/**
+ * 503 with `Retry-After`: the store could not record or check something (locked, full, read-only, unreachable).
+ * A revocation, rotation or admin change is never acknowledged unstored (RFC 7009 2.2.1: 503 and Retry-After).
+ * The cause stays in the process log; the store layer is mapped to this by the callers (errors/ knows no store).
+ */
+export const storeUnavailable = (
+  description = 'the gateway cannot record or check state right now; try again',
+  retryAfterSeconds = 1,
+  reason = 'store_unavailable',
+) =>
+  new OAuthError(503, 'temporarily_unavailable', description, 'none', {
+    reason,
+    headers: { 'Retry-After': String(retryAfterSeconds) },
+  });

@@ -8,7 +8,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import express from 'express';
-import { methodNotAllowed } from '../errors/oauth-error.js';
+import { methodNotAllowed, storeUnavailable } from '../errors/oauth-error.js';
+import { StoreUnavailableError } from '../store/store-unavailable.js';
 import { renderError } from '../errors/render-error.js';
 import type { IssuerDeps } from './issuer-deps.js';
 import { servedEndpoint, type IssuerEndpoint } from './issuer-paths.js';
@@ -53,6 +54,11 @@ export function createIssuerApp(deps: Omit<IssuerDeps, 'keys'> & { keys?: Issuer
     const outcome: TokenOutcome = {};
     res.locals.issuerOutcome = outcome;
     const fail = (err: unknown) => {
+      if (err instanceof StoreUnavailableError) {
+        // Nothing was recorded (a revocation, a rotation): 503 + Retry-After, the cause only in the log.
+        deps.onStoreUnavailable?.(err.message, endpoint);
+        err = storeUnavailable();
+      }
       const rendered = renderError(err, { realm });
       // A refused body (413) is not read to its end; close the connection rather than drain it.
       if (rendered.status === 413) rendered.headers.Connection = 'close';

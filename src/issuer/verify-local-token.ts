@@ -11,7 +11,7 @@ import { clientInactiveReason, issuedBeforeRevocation } from '../auth/client-che
 import type { Identity } from '../auth/identity.js';
 import { scopesFromClaims } from '../auth/scope-claims.js';
 import type { ClientConfig, IssuerConfig } from '../config/schema.js';
-import { invalidToken, OAuthError, temporarilyUnavailable } from '../errors/oauth-error.js';
+import { invalidToken, OAuthError, storeUnavailable } from '../errors/oauth-error.js';
 import { ClientStateCache } from '../store/client-state-cache.js';
 import type { ClientState } from '../store/store.js';
 import { nowOf, type IssuerDeps } from './issuer-deps.js';
@@ -118,7 +118,7 @@ export class LocalTokenAuthenticator implements BearerAuthenticator {
       revoked = await this.clientStates.isTokenRevoked(claims.jti);
     } catch (err) {
       if (err instanceof OAuthError) throw err;
-      throw temporarilyUnavailable('token state cannot be checked right now', 'store_unavailable');
+      throw storeUnavailable('token state cannot be checked right now');
     }
     const inactive = clientInactiveReason(client, state, now);
     if (inactive)

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CredentialRejected } from '../auth/authenticate.js';
 import type { Identity } from '../auth/identity.js';
 import { addCorsHeaders, answerPreflight, corsPolicy, isPreflight, type CorsPolicy } from '../cors/cors.js';
-import { invalidRequest, notFound, type OAuthError } from '../errors/oauth-error.js';
+import { invalidRequest, notFound, storeUnavailable, type OAuthError } from '../errors/oauth-error.js';
 import { renderError } from '../errors/render-error.js';
 import { issuerEndpoint } from '../issuer/issuer-paths.js';
 import { decide, type Decision, type Destination } from '../pipeline/decide.js';
@@ -12,6 +12,7 @@ import type { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
 import { rateLimited } from '../ratelimit/ratelimit-headers.js';
 import { matchRoute } from '../routing/match-route.js';
 import { normalizeTarget } from '../routing/normalize-path.js';
+import { StoreUnavailableError } from '../store/store-unavailable.js';
 import { REDACT_PATHS, type Logger } from './logger.js';
 import type { Runtime } from './runtime.js';
 
@@ -117,6 +118,11 @@ export function createRequestHandler(
     decide({ method: log.method, target: req.url ?? '/', rawHeaders: req.rawHeaders }, runtime.auth).then(
       (decision) => handleDecision(req, res, runtime, decision, log, logger, limits),
       (err: unknown) => {
+        if (err instanceof StoreUnavailableError) {
+          // API key and client-secret checks read client state: fail closed like Bearer, 503 + Retry-After.
+          logger.error({ err: err.message }, 'store unavailable');
+          return sendError(res, runtime, storeUnavailable(), log);
+        }
         logger.error({ err: describe(err) }, 'decision failed');
         sendError(res, runtime, undefined, log);
       },

@@ -108,6 +108,20 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const { config } = compiled;
 
   const store = await openStore(config.store, baseDir);
+  try {
+    await store.probeWrite();
+  } catch (err) {
+    // A store that can be read but not written (read-only file, another owner, full disk, a stale lock) would
+    // report ready and then refuse every revocation: refuse to start instead (a shared store that declares
+    // `degraded` starts and rides the outage out).
+    if (store.whenUnwritable !== 'degraded') {
+      await store.close().catch(() => undefined);
+      throw new Error(`the store cannot be written: ${(err as Error).message}`, { cause: err });
+    }
+    logger.warn({ err: (err as Error).message }, 'the store cannot be written; starting degraded');
+  }
+  const onStoreUnavailable = (cause: string, where: string) =>
+    logger.error({ err: cause, where }, 'store unavailable; answered 503');
   let server: Server | undefined;
   let adminServer: Server | undefined;
   try {
@@ -141,6 +155,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       clientStates: services.clientStates,
       now,
       onFailedClientAuth: countFailure,
+      onStoreUnavailable,
     });
     const before: GatewayHooks['before'] = (req, res, rt) => {
       const taken = options.hooks?.before?.(req, res, rt);
@@ -184,7 +199,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
           res.set({ 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).send(await metrics.metrics());
         });
       };
-      adminServer = createServer(createAdminApp({ runtime: current, services, extend }));
+      adminServer = createServer(createAdminApp({ runtime: current, services, extend, onStoreUnavailable }));
       adminUrl = await listen(adminServer, adminAddress);
     }
     logger.info({ url, admin_url: adminUrl }, 'listening');

@@ -161,6 +161,10 @@ export class MemoryStore implements Store {
     this.assertOpen();
   }
 
+  async probeWrite(): Promise<void> {
+    this.assertOpen();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

@@ -1,14 +1,20 @@
 import path from 'node:path';
 import { MemoryStore } from './memory-store.js';
+import { guardStore } from './guard-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
 
 /**
  * Opens the store a `store:` URL names: `sqlite:PATH` (a relative PATH is resolved against `baseDir`, the folder of
  * the config file; `sqlite://PATH` is accepted too), or `memory:`. `redis://` is recognised but not built yet.
- * Every failure (bad URL, unusable file) is a rejected promise.
+ * Every failure (bad URL, unusable file) is a rejected promise; every later failure of the store a rejection with
+ * StoreUnavailableError (guard-store.ts).
  */
 export async function openStore(url: string, baseDir: string): Promise<Store> {
+  return guardStore(await openBackend(url, baseDir));
+}
+
+async function openBackend(url: string, baseDir: string): Promise<Store> {
   const trimmed = url.trim();
   if (trimmed === 'memory:' || trimmed === 'memory://') return new MemoryStore();
   if (trimmed.startsWith('sqlite:')) {

@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ClientState, CounterResult, RefreshRecord, Store } from './store.js';
+import { StoreUnavailableError, storeUnavailable } from './store-unavailable.js';
 
-/** Bumped whenever the tables below change shape; stored in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 1;
+/** Bumped whenever the tables below change shape; stored in `PRAGMA user_version`. 2: the `heartbeat` table. */
+export const SCHEMA_VERSION = 2;
 
 /** Purge ended counter windows after this many increments, expired rows after this many writes. */
 const PURGE_EVERY = 1000;
@@ -16,9 +17,24 @@ const PURGE_EVERY = 1000;
 export const REVOKED_JTI_GRACE_MS = 5 * 60_000;
 
 export interface SqliteStoreOptions {
-  /** how long a write waits for another process's lock before it fails (ms); default 2000 */
+  /**
+   * how long a write waits for another process's lock before it rejects with StoreUnavailableError (ms); default
+   * 2000. The wait is asynchronous (retries with backoff): it never blocks the event loop.
+   */
   busyTimeoutMs?: number;
 }
+
+/** First and largest pause between two attempts of a statement that found the database locked (ms). */
+const RETRY_FIRST_MS = 2;
+const RETRY_MAX_MS = 50;
+
+/** Another connection holds the lock: worth another try. Anything else (full, read-only, I/O) fails at once. */
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface ClientRow {
   revoked_at: number | null;
@@ -71,11 +87,18 @@ CREATE TABLE IF NOT EXISTS counters (
   PRIMARY KEY (key, window_ms, window_start)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS counters_reset ON counters (reset_at);
+CREATE TABLE IF NOT EXISTS heartbeat (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  at INTEGER NOT NULL
+);
 `;
 
 function statements(db: Database.Database) {
   return {
     ping: db.prepare('SELECT 1'),
+    heartbeat: db.prepare<[number]>(
+      'INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
+    ),
     getClient: db.prepare<[string], ClientRow>('SELECT revoked_at, not_before FROM clients WHERE client_id = ?'),
     revokeClient: db.prepare<[string, number, number]>(
       `INSERT INTO clients (client_id, revoked_at, not_before) VALUES (?, ?, ?)
@@ -126,8 +149,12 @@ interface Connection {
 
 /**
  * The embedded default store: one SQLite file (WAL mode) that several gateway processes on one host may share.
- * better-sqlite3 is synchronous; every method still returns a promise, and every failure (file removed, lock held
- * beyond the busy timeout, store closed) becomes a rejection rather than a synchronous throw.
+ * better-sqlite3 is synchronous, so nothing here may wait inside SQLite: the busy timeout is 0 once the file is
+ * open. Reads never wait in WAL mode (readers see the last committed state while another process writes). A
+ * statement that finds the database locked by another connection is retried asynchronously, with a growing
+ * jittered pause, for up to `busyTimeoutMs`; the event loop keeps serving other requests meanwhile. Every failure
+ * (lock held beyond the bound, disk full, file read-only, removed or unopenable, store closed) is a rejection with
+ * StoreUnavailableError, never a synchronous throw.
  *
  * The constructor opens the file (creating its folder and the schema) and throws when it cannot: that is a startup
  * error. `openStore` turns it into a rejected promise.
@@ -151,6 +178,8 @@ export class SqliteStore implements Store {
     fs.mkdirSync(path.dirname(this.filePath), { recursive: true });
     const db = new Database(this.filePath, { timeout: this.busyTimeoutMs });
     try {
+      // Opening (WAL switch, schema) may wait for another process, synchronously: it happens at start, or when
+      // the file was replaced. Afterwards the timeout is 0 and waits are asynchronous (`attempt`).
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(this.busyTimeoutMs))}`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -168,7 +197,9 @@ export class SqliteStore implements Store {
         }).immediate();
       }
       const st = fs.statSync(this.filePath);
-      return { db, stmt: statements(db), dev: st.dev, ino: st.ino };
+      const stmt = statements(db);
+      db.pragma('busy_timeout = 0');
+      return { db, stmt, dev: st.dev, ino: st.ino };
     } catch (err) {
       db.close();
       throw err;
@@ -197,7 +228,7 @@ export class SqliteStore implements Store {
   }
 
   async getClientState(clientId: string): Promise<ClientState> {
-    const row = this.connection().stmt.getClient.get(clientId);
+    const row = await this.attempt((stmt) => stmt.getClient.get(clientId));
     const state: ClientState = {};
     if (row?.revoked_at != null) state.revokedAt = row.revoked_at;
     if (row?.not_before != null) state.notBefore = row.not_before;
@@ -205,24 +236,25 @@ export class SqliteStore implements Store {
   }
 
   async revokeClient(clientId: string, at: number): Promise<void> {
-    this.connection().stmt.revokeClient.run(clientId, at, at);
+    await this.attempt((stmt) => stmt.revokeClient.run(clientId, at, at));
   }
 
   async restoreClient(clientId: string): Promise<void> {
-    this.connection().stmt.restoreClient.run(clientId);
+    await this.attempt((stmt) => stmt.restoreClient.run(clientId));
   }
 
   async revokeToken(jti: string, expiresAt: number): Promise<void> {
-    this.connection().stmt.revokeToken.run(jti, expiresAt);
+    await this.attempt((stmt) => stmt.revokeToken.run(jti, expiresAt));
     this.afterWrite();
   }
 
   async isTokenRevoked(jti: string): Promise<boolean> {
-    return this.connection().stmt.isTokenRevoked.get(jti, Date.now() - REVOKED_JTI_GRACE_MS) !== undefined;
+    const now = Date.now();
+    return (await this.attempt((stmt) => stmt.isTokenRevoked.get(jti, now - REVOKED_JTI_GRACE_MS))) !== undefined;
   }
 
   async saveRefreshToken(record: RefreshRecord): Promise<void> {
-    this.connection().stmt.saveRefresh.run({
+    const row: RefreshRow = {
       hash: record.hash,
       family_id: record.familyId,
       client_id: record.clientId,
@@ -232,12 +264,13 @@ export class SqliteStore implements Store {
       expires_at: record.expiresAt,
       used_at: record.usedAt ?? null,
       revoked: record.revoked ? 1 : 0,
-    });
+    };
+    await this.attempt((stmt) => stmt.saveRefresh.run(row));
     this.afterWrite();
   }
 
   async findRefreshToken(hash: string): Promise<RefreshRecord | undefined> {
-    const row = this.connection().stmt.findRefresh.get(hash);
+    const row = await this.attempt((stmt) => stmt.findRefresh.get(hash));
     if (!row) return undefined;
     const record: RefreshRecord = {
       hash: row.hash,
@@ -255,22 +288,21 @@ export class SqliteStore implements Store {
 
   async markRefreshTokenUsed(hash: string, at: number): Promise<boolean> {
     // One statement: SQLite serializes writers across processes, so exactly one caller sees changes === 1.
-    return this.connection().stmt.markRefreshUsed.run(at, hash).changes === 1;
+    return (await this.attempt((stmt) => stmt.markRefreshUsed.run(at, hash))).changes === 1;
   }
 
   async revokeRefreshFamily(familyId: string): Promise<void> {
-    this.connection().stmt.revokeFamily.run(familyId);
+    await this.attempt((stmt) => stmt.revokeFamily.run(familyId));
   }
 
   async incrementCounter(key: string, windowMs: number, now: number): Promise<CounterResult> {
     if (!Number.isFinite(windowMs) || windowMs <= 0) throw new Error(`invalid counter window ${windowMs}`);
-    const { stmt } = this.connection();
     const windowStart = Math.floor(now / windowMs) * windowMs;
     const resetAt = windowStart + windowMs;
-    const row = stmt.increment.get(key, windowMs, windowStart, resetAt);
+    const row = await this.attempt((stmt) => stmt.increment.get(key, windowMs, windowStart, resetAt));
     if (++this.incrementsSincePurge >= PURGE_EVERY) {
       this.incrementsSincePurge = 0;
-      this.bestEffort(() => stmt.purgeCounters.run(now));
+      this.bestEffort(() => this.connection().stmt.purgeCounters.run(now));
     }
     return { count: row!.count, resetAt };
   }
@@ -280,12 +312,17 @@ export class SqliteStore implements Store {
    * refresh tokens past expiry. Runs by itself now and then; callable for maintenance and tests.
    */
   async purge(now: number = Date.now()): Promise<void> {
-    this.connection().stmt.purgeCounters.run(now);
-    this.purgeExpired(now);
+    await this.attempt((stmt) => stmt.purgeCounters.run(now));
+    await this.attempt(() => this.purgeExpired(now));
   }
 
   async ping(): Promise<void> {
-    this.connection().stmt.ping.get();
+    await this.attempt((stmt) => stmt.ping.get());
+  }
+
+  async probeWrite(): Promise<void> {
+    const now = Date.now();
+    await this.attempt((stmt) => stmt.heartbeat.run(now));
   }
 
   async close(): Promise<void> {
@@ -294,6 +331,35 @@ export class SqliteStore implements Store {
     const conn = this.conn;
     this.conn = undefined;
     conn?.db.close();
+  }
+
+  /**
+   * Runs one statement (or one small group) on the open connection. When another connection holds the lock it is
+   * tried again after a pause (2 ms, doubling up to 50 ms, jittered so that waiting processes do not retry in step)
+   * until `busyTimeoutMs` has passed; the event loop runs meanwhile. Any failure becomes a StoreUnavailableError.
+   */
+  private async attempt<T>(op: (stmt: Statements) => T): Promise<T> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    let wait = RETRY_FIRST_MS;
+    for (;;) {
+      try {
+        return op(this.connection().stmt);
+      } catch (err) {
+        const left = deadline - Date.now();
+        if (!isBusy(err) || left <= 0) throw this.unavailable(err);
+        await pause(Math.min(left, wait * (0.5 + Math.random())));
+        wait = Math.min(wait * 2, RETRY_MAX_MS);
+      }
+    }
+  }
+
+  private unavailable(err: unknown): StoreUnavailableError {
+    if (!isBusy(err)) return storeUnavailable(err);
+    const code = (err as { code: string }).code;
+    return new StoreUnavailableError(
+      `store unavailable: the database is locked by another connection (still after ${this.busyTimeoutMs} ms)`,
+      { cause: err, code },
+    );
   }
 
   private afterWrite(): void {
