@@ -2,6 +2,7 @@
  * Issue 10, items 1 and 2 on a store that cannot write: a full filesystem (a small tmpfs, where mount is allowed)
  * and a file that is immutable (`chattr +i`: tests run as root, and root ignores permission bits, not this).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ import { SECRETS, standardConfig } from '../../helpers/fixtures.js';
 import { getToken, send, type RawResponse } from '../../helpers/http.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../../helpers/recording-upstream.js';
 import { startTestGateway, type TestGateway } from '../../helpers/test-gateway.js';
-import { runCli, writeConfigDir } from '../ops/cli.js';
+import { CLI, writeConfigDir } from '../ops/cli.js';
 
 let upstream: RecordingUpstream;
 let yaml: string;
@@ -120,18 +121,28 @@ describe.skipIf(!immutable)('a store file that cannot be written (chattr +i)', (
   it('startGateway refuses it with a clear message', async () => {
     const { configPath } = await unwritableStoreDir(yaml);
     const sink: string[] = [];
-    await expect(
-      startGateway({
-        configPath,
-        listen: '127.0.0.1:0',
-        logger: createLogger({ write: (l: string) => void sink.push(l) }),
-      }),
-    ).rejects.toThrow(/^the store cannot be written: .*readonly/i);
+    const outcome = await startGateway({
+      configPath,
+      listen: '127.0.0.1:0',
+      logger: createLogger({ write: (l: string) => void sink.push(l) }),
+    }).then(
+      async (gw) => {
+        await gw.close();
+        return 'started';
+      },
+      (err: Error) => err.message,
+    );
+    expect(outcome).toMatch(/^the store cannot be written: .*readonly/i);
   });
 
   it('scopegate start exits non-zero with that message', async () => {
     const { configPath } = await unwritableStoreDir(yaml);
-    const r = runCli(['start', '--config', configPath]);
+    // SIGKILL after 15 s: a gateway that started anyway must not hang the suite
+    const r = spawnSync(process.execPath, [CLI, 'start', '--config', configPath], {
+      encoding: 'utf8',
+      timeout: 15_000,
+      killSignal: 'SIGKILL',
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/scopegate: the store cannot be written: .*readonly/i);
     expect(r.stdout).not.toContain('listening');
