@@ -1,5 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
 import { dirname, resolve } from 'node:path';
 import { compileConfig } from '../config/compile-config.js';
@@ -82,20 +82,58 @@ function restartOnlyChanges(before: GatewayConfig, after: GatewayConfig): string
   return changed;
 }
 
-/** Closes a server: stop accepting, close connections as they go idle, cut the rest after `timeoutMs`. */
+/**
+ * Counts the requests in flight on each connection, so a drain can close every connection that has none: Node's
+ * `closeIdleConnections` leaves a socket that connected but never sent a request, and one such socket held the
+ * drain for its whole timeout (issue 10).
+ */
+function trackConnections(server: Server): () => void {
+  const open = new Map<Socket, number>();
+  server.on('connection', (socket: Socket) => {
+    open.set(socket, 0);
+    socket.once('close', () => open.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    open.set(socket, (open.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      const n = open.get(socket);
+      if (n !== undefined) open.set(socket, n - 1);
+    });
+  });
+  return () => {
+    for (const [socket, inFlight] of open) if (inFlight <= 0) socket.destroy();
+  };
+}
+
+const closeQuietConnections = new WeakMap<Server, () => void>();
+
+/**
+ * Closes a server: stop accepting, close every connection without a request in flight at once and the others as
+ * their requests finish, cut what is left after `timeoutMs`.
+ */
 function drain(server: Server, timeoutMs: number): Promise<void> {
   return new Promise<void>((done) => {
     if (!server.listening) return done();
-    // Keep-alive connections become idle once their request is answered; close them as they do.
-    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    const closeQuiet = () => {
+      server.closeIdleConnections();
+      closeQuietConnections.get(server)?.();
+    };
+    const idle = setInterval(closeQuiet, 100);
     const cut = setTimeout(() => server.closeAllConnections(), timeoutMs);
     server.close(() => {
       clearInterval(idle);
       clearTimeout(cut);
       done();
     });
-    server.closeIdleConnections();
+    closeQuiet();
   });
+}
+
+/** Lets `drain` close this server's quiet connections at once. */
+function tracked(server: Server): Server {
+  closeQuietConnections.set(server, trackConnections(server));
+  return server;
 }
 
 /** Starts the standalone gateway: public listener (node:http) and, when configured, the admin listener. */
@@ -169,11 +207,18 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       metrics.observe(log);
       options.hooks?.onFinished?.(log, rt);
     };
-    server = createServer(
-      // Node enforces headersTimeout/requestTimeout only when it checks connections (default every 30 s): check
-      // every second, so a client trickling its headers is cut after ~10 s, not ~30.
-      { headersTimeout: 10_000, requestTimeout: 120_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
-      createRequestHandler(current, logger, { before, onFinished }, limits),
+    server = tracked(
+      createServer(
+        // Node enforces headersTimeout/requestTimeout only when it checks connections (default every 30 s): check
+        // every second, so a client trickling its headers is cut after ~10 s, not ~30.
+        {
+          headersTimeout: 10_000,
+          requestTimeout: 120_000,
+          keepAliveTimeout: 5_000,
+          connectionsCheckingInterval: 1_000,
+        },
+        createRequestHandler(current, logger, { before, onFinished }, limits),
+      ),
     );
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       // Malformed HTTP (smuggling attempts, oversized headers) or a client too slow to send its request: a bare
@@ -199,7 +244,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
           res.set({ 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).send(await metrics.metrics());
         });
       };
-      adminServer = createServer(createAdminApp({ runtime: current, services, extend, onStoreUnavailable }));
+      adminServer = tracked(createServer(createAdminApp({ runtime: current, services, extend, onStoreUnavailable })));
       adminUrl = await listen(adminServer, adminAddress);
     }
     logger.info({ url, admin_url: adminUrl }, 'listening');
