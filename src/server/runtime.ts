@@ -6,7 +6,8 @@ import { TrustedIssuerAuthenticator } from '../auth/trusted-issuer-authenticator
 import type { CompiledConfig } from '../config/compile-config.js';
 import type { ChallengeContext } from '../errors/render-error.js';
 import type { KeySet } from '../issuer/keys.js';
-import { LocalTokenAuthenticator } from '../issuer/verify-local-token.js';
+import type { AccessTtlCeiling } from '../issuer/access-ttl-ceiling.js';
+import { LocalTokenAuthenticator, type VerifiedTokenCache } from '../issuer/verify-local-token.js';
 import { Forwarder } from '../proxy/forwarder.js';
 import type { ClientStateCache } from '../store/client-state-cache.js';
 import type { Store } from '../store/store.js';
@@ -18,6 +19,10 @@ export interface Services {
   clientSecrets: ClientSecretVerifier;
   clientStates: ClientStateCache;
   now: () => number;
+  /** verified local-token signatures, one cache for every config version (a cache per reload cost ~1.5 MiB) */
+  verifiedTokens?: VerifiedTokenCache;
+  /** longest local-token lifetime accepted, across reloads that lowered access_token_ttl */
+  accessTtl?: AccessTtlCeiling;
 }
 
 /** Everything built from one config version; a reload builds a new one and swaps it atomically. */
@@ -37,7 +42,11 @@ export function buildRuntime(compiled: CompiledConfig, services: Services, withF
       new LocalTokenAuthenticator(
         { compiled: () => compiled, store: services.store, keys: services.keys, now: services.now },
         // one revocation cache per process, so a revoke through this instance applies at once
-        { clientStates: services.clientStates },
+        {
+          clientStates: services.clientStates,
+          verified: services.verifiedTokens,
+          maxLifetimeMs: services.accessTtl && ((now: number) => services.accessTtl!.maxLifetimeMs(now)),
+        },
       ),
     );
   }

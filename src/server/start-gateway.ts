@@ -8,7 +8,9 @@ import type { GatewayConfig } from '../config/schema.js';
 import { createAdminApp } from '../admin/admin-app.js';
 import { createIssuerApp } from '../issuer/create-issuer-app.js';
 import { servedEndpoint } from '../issuer/issuer-paths.js';
+import { AccessTtlCeiling } from '../issuer/access-ttl-ceiling.js';
 import { loadKeys, type KeySet } from '../issuer/keys.js';
+import { createVerifiedTokenCache } from '../issuer/verify-local-token.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { ClientRateLimiter } from '../ratelimit/client-rate-limiter.js';
 import { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
@@ -141,7 +143,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const logger = options.logger ?? createLogger();
   const configPath = options.configPath ? resolve(options.configPath) : undefined;
   const baseDir = options.baseDir ?? (configPath ? dirname(configPath) : process.cwd());
-  const load = (): GatewayConfig => options.config ?? loadConfigFile(configPath!);
+  const load = (): GatewayConfig => options.config ?? loadConfigFile(configPath!, { serving: true });
   const compiled = compileConfig(load());
   const { config } = compiled;
 
@@ -175,6 +177,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       clientSecrets: new RateLimitedSecretVerifier(failedAuth, now),
       clientStates: new ClientStateCache(store),
       now,
+      verifiedTokens: createVerifiedTokenCache(),
+      accessTtl: new AccessTtlCeiling(config.issuer?.access_token_ttl ?? 0),
     };
     runtime = buildRuntime(compiled, services);
     const limits: GatewayLimits = { clients: new ClientRateLimiter(), failedAuth, now };
@@ -264,6 +268,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       async reload(next?: GatewayConfig) {
         const nextCompiled = compileConfig(next ?? load());
         const previous = runtime;
+        if (nextCompiled.config.issuer) services.accessTtl?.update(nextCompiled.config.issuer.access_token_ttl, now());
         runtime = buildRuntime(nextCompiled, services);
         services.clientSecrets.forget();
         limits.clients.retain(nextCompiled.clients);
