@@ -7,7 +7,7 @@ import {
   OAuthError,
   storeUnavailable,
 } from '../errors/oauth-error.js';
-import { isStoreFailure } from '../store/store-error.js';
+import { isStoreFailure } from '../store/store-unavailable.js';
 import { renderError } from '../errors/render-error.js';
 import type { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
 import { rateLimited } from '../ratelimit/ratelimit-headers.js';
@@ -20,6 +20,7 @@ import type { ClientRegistry } from './client-registry.js';
 import { ADMIN_ROUTES } from './routes/index.js';
 import type { UsageRecorder } from './usage-recorder.js';
 import type { DocumentStore } from '../store/documents.js';
+import { StoreReadiness } from './store-readiness.js';
 
 export interface AdminDeps {
   runtime: () => Runtime;
@@ -33,6 +34,10 @@ export interface AdminDeps {
   extend?: (app: express.Express) => void;
   /** a store failure on a best-effort path (audit of a failed login) */
   onError?: (err: unknown) => void;
+  /** whether the store can write, for /readyz (default: probed in the background every 2 s) */
+  storeReadiness?: StoreReadiness;
+  /** called when an admin change was answered 503 because the store failed; `cause` is the error's message */
+  onStoreUnavailable?: (cause: string, path: string) => void;
 }
 
 function sendJson(res: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -69,24 +74,30 @@ export function createAdminApp(deps: AdminDeps): express.Express {
     next();
   });
 
+  const storeReadiness = deps.storeReadiness ?? new StoreReadiness(deps.services.store);
   app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
-  app.get('/readyz', async (_req, res) => {
+  app.get('/readyz', (_req, res) => {
     const checks: Record<string, string> = { config: 'ok' };
+    let ready: boolean;
     const health = deps.services.store.health?.();
-    if (health) {
-      // A shared store: not ready until its state is loaded and its change feed live; once it was, an outage
-      // leaves the instance ready but degraded (it serves from the last known state, SPEC.md 9).
-      checks.store = health.state === 'up' ? 'ok' : health.state;
+    if (health?.state === 'starting') {
+      // a shared store: not ready until its state is loaded and its change feed live (SPEC.md 9)
+      checks.store = 'starting';
+      ready = false;
+    } else if (health?.state === 'degraded') {
+      // an outage leaves the instance ready but degraded: it serves from the last known state (SPEC.md 9)
+      checks.store = 'degraded';
+      ready = true;
     } else {
-      try {
-        await deps.services.store.ping();
-        checks.store = 'ok';
-      } catch {
-        checks.store = 'unreachable';
-      }
+      // Ready means able to write (a read-only check stays green through a full disk or a held lock).
+      const store = storeReadiness.check();
+      checks.store = store.value;
+      ready = store.ready;
     }
-    if (deps.runtime().compiled.config.issuer) checks.keys = deps.services.keys ? 'ok' : 'missing';
-    const ready = Object.entries(checks).every(([k, v]) => v === 'ok' || (k === 'store' && v === 'degraded'));
+    if (deps.runtime().compiled.config.issuer) {
+      checks.keys = deps.services.keys ? 'ok' : 'missing';
+      ready &&= checks.keys === 'ok';
+    }
     sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', store: checks.store, checks });
   });
   deps.extend?.(app);
@@ -111,7 +122,12 @@ export function createAdminApp(deps: AdminDeps): express.Express {
   app.use((_req: Request, res: Response) =>
     sendJson(res, 404, { error: 'not_found', error_description: 'no such admin path' }),
   );
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (isStoreFailure(err)) {
+      // A change not stored is never acknowledged: 503 + Retry-After, the cause only in the log.
+      deps.onStoreUnavailable?.(err instanceof Error ? err.message : 'store unavailable', req.path);
+      err = storeUnavailable();
+    }
     if (err instanceof AdminError) {
       // SPEC.md 4: every 401 and 403 carries a Bearer challenge, the admin API's 403 included
       const challenge: Record<string, string> = {};

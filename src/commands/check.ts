@@ -120,7 +120,7 @@ export function configWarnings(compiled: CompiledConfig): string[] {
 }
 
 export function checkCommand(configPath: string): string {
-  const compiled = compileConfig(loadConfigFile(configPath));
+  const compiled = compileConfig(loadConfigFile(configPath, { serving: true }));
   const c = compiled.config;
   const summary = `${configPath}: ok (${c.routes.length} routes, ${c.clients.length} clients, ${Object.keys(c.upstreams).length} upstreams)`;
   const warnings = configWarnings(compiled).map((w) => `warning: ${w}`);

@@ -6,6 +6,9 @@ import { startGateway, type RunningGateway, type StartOptions } from '../server/
 /** How long a burst of file events (an editor's write, rename, chmod) is left to settle before one reload. */
 const DEBOUNCE_MS = 200;
 
+/** SIGTERM exits within this bound whatever happens: the drain (25 s) plus closing the store. */
+const FORCED_EXIT_MS = 30_000;
+
 /**
  * `scopegate start`: runs until SIGTERM/SIGINT (drain in-flight requests, exit 0). SIGHUP and a change of the
  * config file reload it: validated, swapped atomically; an invalid file is logged with `file:line:col` per problem
@@ -62,11 +65,11 @@ export async function startCommand(options: StartOptions & { configPath: string 
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    // The forced exit is armed first and kept referenced, so nothing (a log line, a stuck socket) can skip it.
+    setTimeout(() => process.exit(1), FORCED_EXIT_MS);
     logger.info({ signal }, 'draining');
     watcher?.close();
     clearTimeout(timer);
-    const force = setTimeout(() => process.exit(1), 30_000);
-    force.unref();
     gateway.close().then(
       () => {
         logger.info('stopped');

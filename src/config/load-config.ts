@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { ConfigError, formatKeyPath, type ConfigProblem, type KeyPath } from './config-error.js';
 import { configSchema, type GatewayConfig } from './schema.js';
 import { substituteEnv, type EnvProblem } from './substitute-env.js';
-import { validateConfig } from './validate-config.js';
+import { validateConfig, validateServingConfig } from './validate-config.js';
 
 /** Where a problem points: at the offending value, or (for an unknown key) at the key itself. */
 type Target = 'value' | 'key';
@@ -180,6 +180,8 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** library mode: a config object may carry a client secret read by the host program */
   allowLiteralSecrets?: boolean;
+  /** the config will serve traffic (start, reload, check): no routes is an error unless `allow_no_routes` */
+  serving?: boolean;
 }
 
 /**
@@ -213,6 +215,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
     throw new ConfigError(flattenIssues(parsed.error.issues).map((i) => source.problem(i.path, i.message, i.target)));
   }
   const problems = validateConfig(parsed.data);
+  if (options.serving) problems.push(...validateServingConfig(parsed.data));
   if (!options.allowLiteralSecrets) {
     // SPEC.md 3: client secrets live in the file only as hashes or ${ENV} references, never in clear.
     parsed.data.clients.forEach((c, i) => {

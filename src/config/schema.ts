@@ -284,6 +284,12 @@ export const configSchema = z.strictObject({
   clients: z.array(clientSchema).default([]),
   upstreams: z.record(z.string(), upstreamSchema).default({}),
   routes: z.array(routeSchema).default([]),
+  allow_no_routes: z
+    .boolean()
+    .default(false)
+    .describe(
+      'accept a config without routes (every request 404); otherwise it is an error, so an empty or truncated file is never loaded',
+    ),
 });
 
 export type GatewayConfig = z.output<typeof configSchema>;

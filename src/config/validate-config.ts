@@ -113,3 +113,20 @@ export function validateConfig(config: GatewayConfig): Problem[] {
   });
   return problems;
 }
+
+/**
+ * For a config that is about to serve traffic (`scopegate start`, a reload, `scopegate check`): an empty or
+ * truncated file parses as a config without routes, and loading it would turn every request into a 404 while
+ * /readyz says ready. It takes an explicit `allow_no_routes: true` (issue 10). Commands that only use the issuer or
+ * the store (token, revoke) do not need routes.
+ */
+export function validateServingConfig(config: GatewayConfig): Problem[] {
+  if (config.routes.length > 0 || config.allow_no_routes) return [];
+  return [
+    {
+      path: ['routes'],
+      message:
+        'no routes: every request would be 404 (an empty or truncated file?); set allow_no_routes: true if meant',
+    },
+  ];
+}

@@ -97,9 +97,17 @@ export const gatewayTimeout = () =>
 export const temporarilyUnavailable = (description: string, reason = 'unavailable') =>
   new OAuthError(503, 'temporarily_unavailable', description, 'none', { reason });
 
-/** The shared state store is unreachable: fail closed, and say when to retry (SPEC.md 9). */
-export const storeUnavailable = (description = 'shared state is unavailable right now; retry shortly') =>
+/**
+ * 503 with `Retry-After`: the store could not record or check something (locked, full, read-only, unreachable).
+ * A revocation, rotation or admin change is never acknowledged unstored (RFC 7009 2.2.1: 503 and Retry-After).
+ * The cause stays in the process log; the store layer is mapped to this by the callers (errors/ knows no store).
+ */
+export const storeUnavailable = (
+  description = 'the gateway cannot record or check state right now; try again',
+  retryAfterSeconds = 1,
+  reason = 'store_unavailable',
+) =>
   new OAuthError(503, 'temporarily_unavailable', description, 'none', {
-    reason: 'store_unavailable',
-    headers: { 'Retry-After': '1' },
+    reason,
+    headers: { 'Retry-After': String(retryAfterSeconds) },
   });

@@ -9,7 +9,7 @@
 import type { ServerResponse } from 'node:http';
 import express from 'express';
 import { methodNotAllowed, OAuthError, storeUnavailable } from '../errors/oauth-error.js';
-import { isStoreFailure } from '../store/store-error.js';
+import { isStoreFailure } from '../store/store-unavailable.js';
 import { renderError } from '../errors/render-error.js';
 import type { IssuerDeps } from './issuer-deps.js';
 import { servedEndpoint, type IssuerEndpoint } from './issuer-paths.js';
@@ -54,11 +54,14 @@ export function createIssuerApp(deps: Omit<IssuerDeps, 'keys'> & { keys?: Issuer
     const outcome: TokenOutcome = {};
     res.locals.issuerOutcome = outcome;
     const fail = (err: unknown) => {
-      // the store down or locked: fail closed with 503 + Retry-After, never a 500 and never acknowledged (SPEC.md 9)
-      const shown = isStoreFailure(err) ? storeUnavailable() : err;
+      if (isStoreFailure(err)) {
+        // Nothing was recorded (a revocation, a rotation): 503 + Retry-After, the cause only in the log.
+        deps.onStoreUnavailable?.(err instanceof Error ? err.message : 'store unavailable', endpoint);
+        err = storeUnavailable();
+      }
       // the access log says why (bad_client_credentials, client_expired, refresh_token_replayed ...), not `http_401`
-      outcome.reason = shown instanceof OAuthError ? shown.reason : 'internal';
-      const rendered = renderError(shown, { realm });
+      outcome.reason = err instanceof OAuthError ? err.reason : 'internal';
+      const rendered = renderError(err, { realm });
       // A refused body (413) is not read to its end; close the connection rather than drain it.
       if (rendered.status === 413) rendered.headers.Connection = 'close';
       res.writeHead(rendered.status, {

@@ -17,6 +17,8 @@ export interface IssuerDeps {
   now?: () => number;
   /** called on every failed client authentication (rate limiting is added by the host) */
   onFailedClientAuth?: (clientId: string | undefined, remoteAddress: string | undefined) => void;
+  /** called when a request was answered 503 because the store failed; `cause` is the error's message only */
+  onStoreUnavailable?: (cause: string, endpoint: string) => void;
 }
 
 export function nowOf(deps: Pick<IssuerDeps, 'now'>): number {

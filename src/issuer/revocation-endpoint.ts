@@ -1,14 +1,15 @@
 /**
  * Token revocation (RFC 7009). The client authenticates like at the token endpoint. A refresh token revokes its
  * family; a local access token revokes its `jti` until it expires. Unknown tokens, foreign tokens and tokens of
- * another client are answered 200 all the same (RFC 7009 2.2), so nothing leaks, and are left untouched.
+ * another client are answered 200 all the same (RFC 7009 2.2), so nothing leaks, and are left untouched. A 200 is
+ * sent only once the revocation is stored; a store failure rejects (503 temporarily_unavailable, RFC 7009 2.2.1).
  */
 import type { IncomingMessage } from 'node:http';
 import { peekJwt } from '../auth/peek-jwt.js';
 import type { ClientConfig, IssuerConfig } from '../config/schema.js';
 import { authenticateClient } from './client-authentication.js';
 import { nowOf, type IssuerDeps } from './issuer-deps.js';
-import { verifyLocalJwt } from './local-jwt.js';
+import { verifyLocalJwt, type LocalClaims } from './local-jwt.js';
 import { readFormBody } from './read-form-body.js';
 import { hashRefreshToken } from './refresh-tokens.js';
 import { issuerMisconfigured, tokenInvalidRequest } from './token-errors.js';
@@ -40,15 +41,15 @@ async function revokeAccessToken(
 ): Promise<boolean> {
   const peek = peekJwt(token);
   if (!peek || peek.payload.iss !== issuer.issuer) return false;
-  let claims: Awaited<ReturnType<typeof verifyLocalJwt>>;
+  let claims: LocalClaims;
   try {
     claims = await verifyLocalJwt(token, peek.header.kid, deps.keys, issuer, nowOf(deps));
   } catch {
-    // expired, forged or malformed: nothing to revoke
-    return true;
+    return true; // expired, forged or malformed: nothing to revoke
   }
   if (claims.client_id === client.id) {
-    // outside the try: a store failure must reject (503), never be answered 200 unstored
+    // A store failure propagates: the host answers 503 with Retry-After, never 200 for a revocation not stored
+    // (RFC 7009 2.2.1).
     await deps.store.revokeToken(claims.jti, claims.exp * 1000);
     deps.clientStates?.forgetToken(claims.jti);
   }

@@ -21,11 +21,25 @@ import { CLOCK_TOLERANCE_S, verifyLocalJwt, type LocalClaims } from './local-jwt
 export interface LocalTokenAuthenticatorOptions {
   /** shared with the rest of the gateway so a local revoke can invalidate it; default: a private 250 ms cache */
   clientStates?: ClientStateCache;
-  /** most verified signatures kept (default 50 000) */
+  /** most verified signatures kept (default 50 000); ignored when `verified` is given */
   maxCachedTokens?: number;
+  /**
+   * verified signatures, shared across reloads (the gateway keeps one per process: a cache per reload cost ~1.5 MiB
+   * each); entries name the issuer, audience and key they were verified against, so a changed config misses them
+   */
+  verified?: VerifiedTokenCache;
+  /** longest token lifetime accepted now (ms); default `access_token_ttl` (see access-ttl-ceiling.ts) */
+  maxLifetimeMs?: (now: number) => number;
 }
 
-interface Verified {
+export type VerifiedTokenCache = LRUCache<string, Verified>;
+
+/** The verified-signature cache: bounded, and no entry outlives its token (STYLE.md "Caches are bounded"). */
+export function createVerifiedTokenCache(max = 50_000): VerifiedTokenCache {
+  return new LRUCache({ max, ttl: 60_000, ttlAutopurge: false });
+}
+
+export interface Verified {
   claims: LocalClaims;
   /** the issuer identifier and key set it was verified against; a reload or key change invalidates the entry */
   issuer: string;
@@ -34,29 +48,38 @@ interface Verified {
 }
 
 /** The `iat`/`exp`/`nbf` and lifetime rules (SPEC.md 3): 30 s leeway, and no longer than `access_token_ttl`. */
-export function checkTokenTimes(claims: LocalClaims, issuer: IssuerConfig, now: number): void {
+export function checkTokenTimes(
+  claims: LocalClaims,
+  issuer: IssuerConfig,
+  now: number,
+  maxLifetimeMs = issuer.access_token_ttl,
+): void {
   const nowS = now / 1000;
   if (claims.exp <= nowS - CLOCK_TOLERANCE_S) throw invalidToken('the token has expired', 'token_expired');
   if (typeof claims.nbf === 'number' && claims.nbf > nowS + CLOCK_TOLERANCE_S) {
     throw invalidToken('token is not valid yet', 'token_not_yet_valid');
   }
   if (claims.iat > nowS + CLOCK_TOLERANCE_S) throw invalidToken('token issued in the future', 'iat_in_future');
-  if (claims.exp - claims.iat > issuer.access_token_ttl / 1000 + CLOCK_TOLERANCE_S) {
+  if (claims.exp - claims.iat > maxLifetimeMs / 1000 + CLOCK_TOLERANCE_S) {
     throw invalidToken('token lives longer than this issuer allows', 'lifetime_too_long');
   }
 }
 
 export class LocalTokenAuthenticator implements BearerAuthenticator {
   readonly name = 'local';
-  private readonly verified: LRUCache<string, Verified>;
+  private readonly verified: VerifiedTokenCache;
+  private readonly ownsVerified: boolean;
   private readonly clientStates: ClientStateCache;
+  private readonly maxLifetimeMs: ((now: number) => number) | undefined;
 
   constructor(
     private readonly deps: Pick<IssuerDeps, 'compiled' | 'store' | 'keys' | 'now'>,
     options: LocalTokenAuthenticatorOptions = {},
   ) {
-    this.verified = new LRUCache({ max: options.maxCachedTokens ?? 50_000, ttl: 60_000, ttlAutopurge: false });
+    this.ownsVerified = options.verified === undefined;
+    this.verified = options.verified ?? createVerifiedTokenCache(options.maxCachedTokens);
     this.clientStates = options.clientStates ?? new ClientStateCache(deps.store, 250);
+    this.maxLifetimeMs = options.maxLifetimeMs;
   }
 
   /** Owns a token whose unverified `iss` is the local issuer's; anything else is "not mine". */
@@ -67,7 +90,7 @@ export class LocalTokenAuthenticator implements BearerAuthenticator {
     if (!isCanonicalCompactJws(token)) throw invalidToken('the token is not unpadded base64url', 'non_canonical_jws');
     const now = nowOf(this.deps);
     const claims = await this.verifySignature(token, peek, issuer, now);
-    checkTokenTimes(claims, issuer, now);
+    checkTokenTimes(claims, issuer, now, this.maxLifetimeMs?.(now));
 
     const client = compiled.clients.get(claims.client_id);
     if (!client) throw invalidToken('the client of this token no longer exists', 'unknown_client');
@@ -94,7 +117,7 @@ export class LocalTokenAuthenticator implements BearerAuthenticator {
   }
 
   close(): void {
-    this.verified.clear();
+    if (this.ownsVerified) this.verified.clear();
   }
 
   private async verifySignature(token: string, peek: JwtPeek, issuer: IssuerConfig, now: number): Promise<LocalClaims> {

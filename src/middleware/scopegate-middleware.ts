@@ -6,6 +6,7 @@ import { compileConfig } from '../config/compile-config.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { parseConfigObject } from '../config/parse-config-object.js';
 import type { GatewayConfigInput } from '../config/schema.js';
+import { storeUnavailable } from '../errors/oauth-error.js';
 import type { ChallengeContext } from '../errors/render-error.js';
 import { KeyRing } from '../issuer/key-ring.js';
 import { decide } from '../pipeline/decide.js';
@@ -17,6 +18,7 @@ import { buildRuntime, withClients, type Runtime } from '../server/runtime.js';
 import { ClientStateCache } from '../store/client-state-cache.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
+import { StoreUnavailableError } from '../store/store-unavailable.js';
 import { sendError } from '../server/gateway.js';
 
 /** What `req.auth` holds after the middleware allowed a request. */
@@ -128,7 +130,7 @@ export function scopegate(config: GatewayConfigInput | string, options: Scopegat
           fail: (err) => sendError(res, rt, err),
         });
       })
-      .catch(next);
+      .catch((err: unknown) => next(err instanceof StoreUnavailableError ? storeUnavailable() : err));
   }) as ScopegateMiddleware;
   middleware.ready = ready;
   middleware.close = async () => {

@@ -6,6 +6,7 @@ import {
   httpVersionNotSupported,
   invalidRequest,
   notFound,
+  storeUnavailable,
   tooManyHeaderFields,
   uriTooLong,
   type OAuthError,
@@ -21,6 +22,7 @@ import { rateLimited } from '../ratelimit/ratelimit-headers.js';
 import { matchRoute } from '../routing/match-route.js';
 import { normalizeTarget } from '../routing/normalize-path.js';
 import { redactPath } from './log-safety.js';
+import { isStoreFailure } from '../store/store-unavailable.js';
 import { REDACT_PATHS, type Logger } from './logger.js';
 import type { Runtime } from './runtime.js';
 
@@ -138,6 +140,11 @@ export function createRequestHandler(
     decide({ method: log.method, target: req.url ?? '/', rawHeaders: req.rawHeaders }, runtime.auth).then(
       (decision) => handleDecision(req, res, client, runtime, decision, log, logger, limits),
       (err: unknown) => {
+        if (isStoreFailure(err)) {
+          // API key and client-secret checks read client state: fail closed like Bearer, 503 + Retry-After.
+          logger.error({ err: err.message }, 'store unavailable');
+          return sendError(res, runtime, storeUnavailable(), log);
+        }
         logger.error({ err: describe(err) }, 'decision failed');
         sendError(res, runtime, undefined, log);
       },

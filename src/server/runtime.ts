@@ -7,8 +7,9 @@ import { TrustedIssuerAuthenticator } from '../auth/trusted-issuer-authenticator
 import type { CompiledConfig } from '../config/compile-config.js';
 import type { ChallengeContext } from '../errors/render-error.js';
 import type { KeySet } from '../issuer/keys.js';
+import type { AccessTtlCeiling } from '../issuer/access-ttl-ceiling.js';
 import { hashRefreshToken } from '../issuer/refresh-tokens.js';
-import { LocalTokenAuthenticator } from '../issuer/verify-local-token.js';
+import { LocalTokenAuthenticator, type VerifiedTokenCache } from '../issuer/verify-local-token.js';
 import { Forwarder } from '../proxy/forwarder.js';
 import type { ClientStateCache } from '../store/client-state-cache.js';
 import type { Store } from '../store/store.js';
@@ -22,6 +23,10 @@ export interface Services {
   now: () => number;
   /** told when an API key of a store client was used (last_used_at) */
   onApiKeyUsed?: (clientId: string, keyId: string) => void;
+  /** verified local-token signatures, one cache for every config version (a cache per reload cost ~1.5 MiB) */
+  verifiedTokens?: VerifiedTokenCache;
+  /** longest local-token lifetime accepted, across reloads that lowered access_token_ttl */
+  accessTtl?: AccessTtlCeiling;
 }
 
 /** Everything built from one config version; a reload builds a new one and swaps it atomically. */
@@ -52,7 +57,11 @@ export function buildRuntime(
       new LocalTokenAuthenticator(
         { compiled: currentCompiled, store: services.store, keys: services.keys, now: services.now },
         // one revocation cache per process, so a revoke through this instance applies at once
-        { clientStates: services.clientStates },
+        {
+          clientStates: services.clientStates,
+          verified: services.verifiedTokens,
+          maxLifetimeMs: services.accessTtl && ((now: number) => services.accessTtl!.maxLifetimeMs(now)),
+        },
       ),
     );
   }

@@ -1,6 +1,13 @@
-import { createServer, type RequestListener, type Server as HttpServer, type ServerOptions } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server as HttpServer,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
 import { dirname, resolve } from 'node:path';
 import { localIssuerOf } from '../auth/identity.js';
@@ -16,6 +23,8 @@ import { adminListenerProblem } from '../config/licence-rules.js';
 import { createIssuerApp } from '../issuer/create-issuer-app.js';
 import { servedEndpoint } from '../issuer/issuer-paths.js';
 import { KeyRing, type KeyReloadEvent } from '../issuer/key-ring.js';
+import { AccessTtlCeiling } from '../issuer/access-ttl-ceiling.js';
+import { createVerifiedTokenCache } from '../issuer/verify-local-token.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { ClientRateLimiter } from '../ratelimit/client-rate-limiter.js';
 import { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
@@ -99,19 +108,51 @@ function restartOnlyChanges(before: GatewayConfig, after: GatewayConfig): string
   return changed;
 }
 
-/** Closes a server: stop accepting, close connections as they go idle, cut the rest after `timeoutMs`. */
+/**
+ * Counts the requests in flight on each connection, so a drain can close every connection that has none: Node's
+ * `closeIdleConnections` leaves a socket that connected but never sent a request, and one such socket held the
+ * drain for its whole timeout (issue 10).
+ */
+function trackConnections(server: Server): () => void {
+  const open = new Map<Socket, number>();
+  server.on('connection', (socket: Socket) => {
+    open.set(socket, 0);
+    socket.once('close', () => open.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    open.set(socket, (open.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      const n = open.get(socket);
+      if (n !== undefined) open.set(socket, n - 1);
+    });
+  });
+  return () => {
+    for (const [socket, inFlight] of open) if (inFlight <= 0) socket.destroy();
+  };
+}
+
+const closeQuietConnections = new WeakMap<Server, () => void>();
+
+/**
+ * Closes a server: stop accepting, close every connection without a request in flight at once and the others as
+ * their requests finish, cut what is left after `timeoutMs`.
+ */
 function drain(server: Server, timeoutMs: number): Promise<void> {
   return new Promise<void>((done) => {
     if (!server.listening) return done();
-    // Keep-alive connections become idle once their request is answered; close them as they do.
-    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    const closeQuiet = () => {
+      server.closeIdleConnections();
+      closeQuietConnections.get(server)?.();
+    };
+    const idle = setInterval(closeQuiet, 100);
     const cut = setTimeout(() => server.closeAllConnections(), timeoutMs);
     server.close(() => {
       clearInterval(idle);
       clearTimeout(cut);
       done();
     });
-    server.closeIdleConnections();
+    closeQuiet();
   });
 }
 
@@ -142,12 +183,18 @@ function otherHttpVersion(err: NodeJS.ErrnoException & { rawPacket?: unknown }):
   return line !== null && line[1] !== '1';
 }
 
+/** Lets `drain` close this server's quiet connections at once. */
+function tracked(server: Server): Server {
+  closeQuietConnections.set(server, trackConnections(server));
+  return server;
+}
+
 /** Starts the standalone gateway: public listener and, when configured, the admin listener (node:https with server.tls). */
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
   const configPath = options.configPath ? resolve(options.configPath) : undefined;
   const baseDir = options.baseDir ?? (configPath ? dirname(configPath) : process.cwd());
-  const load = (): GatewayConfig => options.config ?? loadConfigFile(configPath!);
+  const load = (): GatewayConfig => options.config ?? loadConfigFile(configPath!, { serving: true });
   const fileConfig = load();
   const config = fileConfig;
   const adminAddress = options.adminListen ?? config.server.admin_listen;
@@ -159,6 +206,20 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     commandTimeoutMs: config.store_options.command_timeout,
     log: (level, message) => logger[level]({ store: 'redis' }, message),
   });
+  try {
+    await store.probeWrite();
+  } catch (err) {
+    // A store that can be read but not written (read-only file, another owner, full disk, a stale lock) would
+    // report ready and then refuse every revocation: refuse to start instead (a shared store that declares
+    // `degraded` starts and rides the outage out).
+    if (store.whenUnwritable !== 'degraded') {
+      await store.close().catch(() => undefined);
+      throw new Error(`the store cannot be written: ${(err as Error).message}`, { cause: err });
+    }
+    logger.warn({ err: (err as Error).message }, 'the store cannot be written; starting degraded');
+  }
+  const onStoreUnavailable = (cause: string, where: string) =>
+    logger.error({ err: cause, where }, 'store unavailable; answered 503');
   const instances = () => (store instanceof RedisStore ? store.instances() : 1);
   let server: Server | undefined;
   let adminServer: Server | undefined;
@@ -221,6 +282,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       clientStates: new ClientStateCache(store, { staleMaxMs: config.store_options.stale_max }),
       now,
       onApiKeyUsed: (clientId, keyId) => usage.record(clientId, keyId),
+      verifiedTokens: createVerifiedTokenCache(),
+      accessTtl: new AccessTtlCeiling(config.issuer?.access_token_ttl ?? 0),
     };
     services.clientSecrets.onUsed = (clientId, secretId) => usage.record(clientId, secretId);
     runtime = buildRuntime(compiled, services, true, () => current().compiled);
@@ -240,6 +303,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       clientStates: services.clientStates,
       now,
       onFailedClientAuth: countFailure,
+      onStoreUnavailable,
     });
     const before: GatewayHooks['before'] = (req, res, rt) => {
       const taken = options.hooks?.before?.(req, res, rt);
@@ -253,11 +317,18 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       metrics.observe(log);
       options.hooks?.onFinished?.(log, rt);
     };
-    server = listener(
-      createRequestHandler(current, logger, { before, onFinished }, limits),
-      // Node enforces headersTimeout/requestTimeout only when it checks connections (default every 30 s): check
-      // every second, so a client trickling its headers is cut after ~10 s, not ~30.
-      { headersTimeout: 10_000, requestTimeout: 120_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
+    server = tracked(
+      listener(
+        createRequestHandler(current, logger, { before, onFinished }, limits),
+        // Node enforces headersTimeout/requestTimeout only when it checks connections (default every 30 s): check
+        // every second, so a client trickling its headers is cut after ~10 s, not ~30.
+        {
+          headersTimeout: 10_000,
+          requestTimeout: 120_000,
+          keepAliveTimeout: 5_000,
+          connectionsCheckingInterval: 1_000,
+        },
+      ),
     );
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       // Malformed HTTP (smuggling attempts, oversized headers) or a client too slow to send its request: a bare
@@ -284,18 +355,21 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
           res.set({ 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).send(await metrics.metrics());
         });
       };
-      adminServer = listener(
-        createAdminApp({
-          runtime: current,
-          services,
-          extend,
-          docs,
-          registry: clientRegistry,
-          usage,
-          failedAuth,
-          onError: (err: unknown) =>
-            logger.error({ err: err instanceof Error ? err.message : 'unknown error' }, 'audit append failed'),
-        }),
+      adminServer = tracked(
+        listener(
+          createAdminApp({
+            runtime: current,
+            services,
+            extend,
+            docs,
+            registry: clientRegistry,
+            usage,
+            failedAuth,
+            onError: (err: unknown) =>
+              logger.error({ err: err instanceof Error ? err.message : 'unknown error' }, 'audit append failed'),
+            onStoreUnavailable,
+          }),
+        ),
       );
       adminUrl = await listen(adminServer, adminAddress);
     }
@@ -323,6 +397,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         const nextCompiled = compileConfig(nextConfig, storeClients);
         const previous = current();
         baseConfig = nextConfig;
+        if (nextCompiled.config.issuer) services.accessTtl?.update(nextCompiled.config.issuer.access_token_ttl, now());
         runtime = buildRuntime(nextCompiled, services, true, () => current().compiled);
         services.clientSecrets.forget();
         // SIGHUP and a config change also re-read the key folder: a key added there signs from now on.

@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from './store-error.js';
+import { StoreUnavailableError } from './store-unavailable.js';
 
 export interface CircuitBreakerOptions {
   /** consecutive failures that open the circuit (default 3) */

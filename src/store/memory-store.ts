@@ -317,6 +317,10 @@ export class MemoryStore implements Store, ChangeFeed {
     this.assertOpen();
   }
 
+  async probeWrite(): Promise<void> {
+    this.assertOpen();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

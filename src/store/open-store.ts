@@ -2,6 +2,7 @@ import path from 'node:path';
 import { MemoryStore } from './memory-store.js';
 import { RedisStore } from './redis-store.js';
 import { isRedisUrl, redactUrl } from './redis-url.js';
+import { guardStore } from './guard-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -16,9 +17,14 @@ export interface OpenStoreOptions {
  * Opens the store a `store:` URL names: `sqlite:PATH` (a relative PATH is resolved against `baseDir`, the folder of
  * the config file; `sqlite://PATH` is accepted too), `memory:`, or `redis://[user:pass@]host:port[/db]` /
  * `rediss://` (connected, persistence checked, change feed started). Every failure (bad URL, unusable file,
- * unreachable Redis) is a rejected promise.
+ * unreachable Redis) is a rejected promise; every later failure of the store a rejection with StoreUnavailableError
+ * (guard-store.ts).
  */
 export async function openStore(url: string, baseDir: string, options: OpenStoreOptions = {}): Promise<Store> {
+  return guardStore(await openBackend(url, baseDir, options));
+}
+
+async function openBackend(url: string, baseDir: string, options: OpenStoreOptions): Promise<Store> {
   const trimmed = url.trim();
   if (trimmed === 'memory:' || trimmed === 'memory://') return new MemoryStore();
   if (trimmed.startsWith('sqlite:')) {

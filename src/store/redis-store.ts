@@ -7,7 +7,7 @@ import * as lua from './redis-scripts.js';
 import { parseRedisUrl } from './redis-url.js';
 import { mergeClientState, mergeRefreshRecord, sameRefreshRecord } from './state-merge.js';
 import { REVOKED_JTI_GRACE_MS } from './sqlite-store.js';
-import { StoreUnavailableError } from './store-error.js';
+import { StoreUnavailableError } from './store-unavailable.js';
 import type { ClientState, CounterResult, RateResult, RefreshRecord, StateItem, Store, StoreHealth } from './store.js';
 
 export interface RedisStoreOptions {
@@ -45,6 +45,8 @@ const HEARTBEAT_STALE_MS = 3000;
  */
 export class RedisStore implements Store, ChangeFeed {
   readonly shared = true;
+  /** SPEC.md 9: while Redis is unreachable the instance stays ready, degraded (it serves from the last known state) */
+  readonly whenUnwritable = 'degraded' as const;
   readonly redacted: string;
   private readonly client: Client;
   private readonly prefix: string;
@@ -623,6 +625,11 @@ export class RedisStore implements Store, ChangeFeed {
 
   async ping(): Promise<void> {
     await this.command(['PING']);
+  }
+
+  /** A real write through the breaker (a heartbeat key that expires by itself), for readiness. */
+  async probeWrite(): Promise<void> {
+    await this.command(['SET', `${this.prefix}heartbeat`, String(Date.now()), 'PX', '60000']);
   }
 
   async close(): Promise<void> {

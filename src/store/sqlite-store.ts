@@ -6,10 +6,11 @@ import type { LogEntry, StoredDocument } from './documents.js';
 import { gcra } from './gcra.js';
 import { mergeClientState, mergeRefreshRecord, sameClientState, sameRefreshRecord } from './state-merge.js';
 import type { ClientState, CounterResult, RateResult, RefreshRecord, StateItem, Store } from './store.js';
+import { StoreUnavailableError, storeUnavailable } from './store-unavailable.js';
 
 /**
- * Bumped whenever the tables below change shape; stored in `PRAGMA user_version`. 2 added `documents`, `logs` and
- * the `changes` counter (with its triggers); the schema is written with IF NOT EXISTS, so opening a version-1 file
+ * Bumped whenever the tables below change shape; stored in `PRAGMA user_version`. 2 added `documents`, `logs`, the
+ * `changes` counter (with its triggers) and the `heartbeat` row that readiness writes; the schema is written with IF NOT EXISTS, so opening a version-1 file
  * adds them and keeps every row.
  */
 export const SCHEMA_VERSION = 2;
@@ -27,9 +28,24 @@ const PURGE_EVERY = 1000;
 export const REVOKED_JTI_GRACE_MS = 5 * 60_000;
 
 export interface SqliteStoreOptions {
-  /** how long a write waits for another process's lock before it fails (ms); default 2000 */
+  /**
+   * how long a write waits for another process's lock before it rejects with StoreUnavailableError (ms); default
+   * 2000. The wait is asynchronous (retries with backoff): it never blocks the event loop.
+   */
   busyTimeoutMs?: number;
 }
+
+/** First and largest pause between two attempts of a statement that found the database locked (ms). */
+const RETRY_FIRST_MS = 2;
+const RETRY_MAX_MS = 50;
+
+/** Another connection holds the lock: worth another try. Anything else (full, read-only, I/O) fails at once. */
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface ClientRow {
   revoked_at: number | null;
@@ -115,11 +131,18 @@ CREATE TRIGGER IF NOT EXISTS documents_changed_update AFTER UPDATE ON documents
   BEGIN UPDATE changes SET n = n + 1 WHERE id = 1; END;
 CREATE TRIGGER IF NOT EXISTS documents_changed_delete AFTER DELETE ON documents
   BEGIN UPDATE changes SET n = n + 1 WHERE id = 1; END;
+CREATE TABLE IF NOT EXISTS heartbeat (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  at INTEGER NOT NULL
+);
 `;
 
 function statements(db: Database.Database) {
   return {
     ping: db.prepare('SELECT 1'),
+    heartbeat: db.prepare<[number]>(
+      'INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
+    ),
     getClient: db.prepare<[string], ClientRow>('SELECT revoked_at, not_before FROM clients WHERE client_id = ?'),
     revokeClient: db.prepare<[string, number, number]>(
       `INSERT INTO clients (client_id, revoked_at, not_before) VALUES (?, ?, ?)
@@ -210,8 +233,12 @@ interface Connection {
 
 /**
  * The embedded default store: one SQLite file (WAL mode) that several gateway processes on one host may share.
- * better-sqlite3 is synchronous; every method still returns a promise, and every failure (file removed, lock held
- * beyond the busy timeout, store closed) becomes a rejection rather than a synchronous throw.
+ * better-sqlite3 is synchronous, so nothing here may wait inside SQLite: the busy timeout is 0 once the file is
+ * open. Reads never wait in WAL mode (readers see the last committed state while another process writes). A
+ * statement that finds the database locked by another connection is retried asynchronously, with a growing
+ * jittered pause, for up to `busyTimeoutMs`; the event loop keeps serving other requests meanwhile. Every failure
+ * (lock held beyond the bound, disk full, file read-only, removed or unopenable, store closed) is a rejection with
+ * StoreUnavailableError, never a synchronous throw.
  *
  * The constructor opens the file (creating its folder and the schema) and throws when it cannot: that is a startup
  * error. `openStore` turns it into a rejected promise.
@@ -241,6 +268,8 @@ export class SqliteStore implements Store, ChangeFeed {
     fs.mkdirSync(path.dirname(this.filePath), { recursive: true });
     const db = new Database(this.filePath, { timeout: this.busyTimeoutMs });
     try {
+      // Opening (WAL switch, schema) may wait for another process, synchronously: it happens at start, or when
+      // the file was replaced. Afterwards the timeout is 0 and waits are asynchronous (`attempt`).
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(this.busyTimeoutMs))}`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -258,7 +287,9 @@ export class SqliteStore implements Store, ChangeFeed {
         }).immediate();
       }
       const st = fs.statSync(this.filePath);
-      return { db, stmt: statements(db), dev: st.dev, ino: st.ino };
+      const stmt = statements(db);
+      db.pragma('busy_timeout = 0');
+      return { db, stmt, dev: st.dev, ino: st.ino };
     } catch (err) {
       db.close();
       throw err;
@@ -287,7 +318,7 @@ export class SqliteStore implements Store, ChangeFeed {
   }
 
   async getClientState(clientId: string): Promise<ClientState> {
-    const row = this.connection().stmt.getClient.get(clientId);
+    const row = await this.attempt((stmt) => stmt.getClient.get(clientId));
     const state: ClientState = {};
     if (row?.revoked_at != null) state.revokedAt = row.revoked_at;
     if (row?.not_before != null) state.notBefore = row.not_before;
@@ -295,51 +326,53 @@ export class SqliteStore implements Store, ChangeFeed {
   }
 
   async revokeClient(clientId: string, at: number): Promise<void> {
-    this.connection().stmt.revokeClient.run(clientId, at, at);
+    await this.attempt((stmt) => stmt.revokeClient.run(clientId, at, at));
   }
 
   async restoreClient(clientId: string): Promise<void> {
-    this.connection().stmt.restoreClient.run(clientId);
+    await this.attempt((stmt) => stmt.restoreClient.run(clientId));
   }
 
   async revokeToken(jti: string, expiresAt: number): Promise<void> {
-    this.connection().stmt.revokeToken.run(jti, expiresAt);
+    await this.attempt((stmt) => stmt.revokeToken.run(jti, expiresAt));
     this.afterWrite();
   }
 
   async isTokenRevoked(jti: string): Promise<boolean> {
-    return this.connection().stmt.isTokenRevoked.get(jti, Date.now() - REVOKED_JTI_GRACE_MS) !== undefined;
+    const now = Date.now();
+    return (await this.attempt((stmt) => stmt.isTokenRevoked.get(jti, now - REVOKED_JTI_GRACE_MS))) !== undefined;
   }
 
   async saveRefreshToken(record: RefreshRecord): Promise<void> {
-    this.connection().stmt.saveRefresh.run(toRow(record));
+    await this.attempt((stmt) => stmt.saveRefresh.run(toRow(record)));
     this.afterWrite();
   }
 
   async findRefreshToken(hash: string): Promise<RefreshRecord | undefined> {
-    const row = this.connection().stmt.findRefresh.get(hash);
+    const row = await this.attempt((stmt) => stmt.findRefresh.get(hash));
     return row ? fromRow(row) : undefined;
   }
 
   async markRefreshTokenUsed(hash: string, at: number): Promise<boolean> {
     // One statement: SQLite serializes writers across processes, so exactly one caller sees changes === 1.
-    return this.connection().stmt.markRefreshUsed.run(at, hash).changes === 1;
+    return (await this.attempt((stmt) => stmt.markRefreshUsed.run(at, hash))).changes === 1;
   }
 
   async rotateRefreshToken(usedHash: string, at: number, successor: RefreshRecord): Promise<boolean> {
-    const { db, stmt } = this.connection();
     // IMMEDIATE: the write lock is taken before the read, so two processes cannot both see the token unused.
-    const won = db
-      .transaction(() => {
-        if (stmt.markRefreshUsed.run(at, usedHash).changes === 1) {
-          stmt.saveRefresh.run(toRow(successor));
-          return true;
-        }
-        const used = stmt.findRefresh.get(usedHash);
-        if (used) stmt.revokeFamily.run(used.family_id);
-        return false;
-      })
-      .immediate();
+    const won = await this.attempt((stmt) =>
+      this.connection()
+        .db.transaction(() => {
+          if (stmt.markRefreshUsed.run(at, usedHash).changes === 1) {
+            stmt.saveRefresh.run(toRow(successor));
+            return true;
+          }
+          const used = stmt.findRefresh.get(usedHash);
+          if (used) stmt.revokeFamily.run(used.family_id);
+          return false;
+        })
+        .immediate(),
+    );
     this.afterWrite();
     return won;
   }
@@ -355,47 +388,44 @@ export class SqliteStore implements Store, ChangeFeed {
   }
 
   async getDocument(kind: string, id: string): Promise<StoredDocument | undefined> {
-    const row = this.connection().stmt.getDocument.get(kind, id);
+    const row = await this.attempt((stmt) => stmt.getDocument.get(kind, id));
     return row ? { ...row } : undefined;
   }
 
   async listDocuments(kind: string): Promise<StoredDocument[]> {
-    return this.connection()
-      .stmt.listDocuments.all(kind)
-      .map((row) => ({ ...row }));
+    return (await this.attempt((stmt) => stmt.listDocuments.all(kind))).map((row) => ({ ...row }));
   }
 
   async putDocument(kind: string, id: string, body: string, expectedVersion: number): Promise<number | undefined> {
-    const { stmt } = this.connection();
-    const changed =
+    const changed = await this.attempt((stmt) =>
       expectedVersion === 0
         ? stmt.insertDocument.run(kind, id, body).changes
-        : stmt.updateDocument.run(body, kind, id, expectedVersion).changes;
+        : stmt.updateDocument.run(body, kind, id, expectedVersion).changes,
+    );
     return changed === 1 ? expectedVersion + 1 : undefined;
   }
 
   async deleteDocument(kind: string, id: string, expectedVersion?: number): Promise<boolean> {
-    const { stmt } = this.connection();
-    const result =
+    const result = await this.attempt((stmt) =>
       expectedVersion === undefined
         ? stmt.deleteDocument.run(kind, id)
-        : stmt.deleteDocumentAt.run(kind, id, expectedVersion);
+        : stmt.deleteDocumentAt.run(kind, id, expectedVersion),
+    );
     return result.changes === 1;
   }
 
   async lastLogEntry(log: string): Promise<LogEntry | undefined> {
-    const row = this.connection().stmt.lastLogEntry.get(log);
+    const row = await this.attempt((stmt) => stmt.lastLogEntry.get(log));
     return row ? { seq: row.seq, body: row.body } : undefined;
   }
 
   async appendLogEntry(log: string, seq: number, body: string): Promise<boolean> {
-    return this.connection().stmt.appendLog.run(log, seq, body, log, seq).changes === 1;
+    return (await this.attempt((stmt) => stmt.appendLog.run(log, seq, body, log, seq))).changes === 1;
   }
 
   async readLog(log: string, fromSeq: number, limit: number): Promise<LogEntry[]> {
-    return this.connection()
-      .stmt.readLog.all(log, fromSeq, Math.max(0, Math.floor(limit)))
-      .map((row) => ({ seq: row.seq, body: row.body }));
+    const rows = await this.attempt((stmt) => stmt.readLog.all(log, fromSeq, Math.max(0, Math.floor(limit))));
+    return rows.map((row) => ({ seq: row.seq, body: row.body }));
   }
 
   /**
@@ -450,7 +480,10 @@ export class SqliteStore implements Store, ChangeFeed {
   }
 
   async importState(item: StateItem): Promise<boolean> {
-    const { stmt } = this.connection();
+    return this.attempt((stmt) => this.importItem(stmt, item));
+  }
+
+  private importItem(stmt: Statements, item: StateItem): boolean {
     switch (item.type) {
       case 'client': {
         const row = stmt.getClient.get(item.id);
@@ -482,23 +515,22 @@ export class SqliteStore implements Store, ChangeFeed {
             .changes === 1
         );
       case 'log':
-        return this.appendLogEntry(item.log, item.entry.seq, item.entry.body);
+        return stmt.appendLog.run(item.log, item.entry.seq, item.entry.body, item.log, item.entry.seq).changes === 1;
     }
   }
 
   async revokeRefreshFamily(familyId: string): Promise<void> {
-    this.connection().stmt.revokeFamily.run(familyId);
+    await this.attempt((stmt) => stmt.revokeFamily.run(familyId));
   }
 
   async incrementCounter(key: string, windowMs: number, now: number): Promise<CounterResult> {
     if (!Number.isFinite(windowMs) || windowMs <= 0) throw new Error(`invalid counter window ${windowMs}`);
-    const { stmt } = this.connection();
     const windowStart = Math.floor(now / windowMs) * windowMs;
     const resetAt = windowStart + windowMs;
-    const row = stmt.increment.get(key, windowMs, windowStart, resetAt);
+    const row = await this.attempt((stmt) => stmt.increment.get(key, windowMs, windowStart, resetAt));
     if (++this.incrementsSincePurge >= PURGE_EVERY) {
       this.incrementsSincePurge = 0;
-      this.bestEffort(() => stmt.purgeCounters.run(now));
+      this.bestEffort(() => this.connection().stmt.purgeCounters.run(now));
     }
     return { count: row!.count, resetAt };
   }
@@ -508,12 +540,17 @@ export class SqliteStore implements Store, ChangeFeed {
    * refresh tokens past expiry. Runs by itself now and then; callable for maintenance and tests.
    */
   async purge(now: number = Date.now()): Promise<void> {
-    this.connection().stmt.purgeCounters.run(now);
-    this.purgeExpired(now);
+    await this.attempt((stmt) => stmt.purgeCounters.run(now));
+    await this.attempt(() => this.purgeExpired(now));
   }
 
   async ping(): Promise<void> {
-    this.connection().stmt.ping.get();
+    await this.attempt((stmt) => stmt.ping.get());
+  }
+
+  async probeWrite(): Promise<void> {
+    const now = Date.now();
+    await this.attempt((stmt) => stmt.heartbeat.run(now));
   }
 
   async close(): Promise<void> {
@@ -525,6 +562,35 @@ export class SqliteStore implements Store, ChangeFeed {
     const conn = this.conn;
     this.conn = undefined;
     conn?.db.close();
+  }
+
+  /**
+   * Runs one statement (or one small group) on the open connection. When another connection holds the lock it is
+   * tried again after a pause (2 ms, doubling up to 50 ms, jittered so that waiting processes do not retry in step)
+   * until `busyTimeoutMs` has passed; the event loop runs meanwhile. Any failure becomes a StoreUnavailableError.
+   */
+  private async attempt<T>(op: (stmt: Statements) => T): Promise<T> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    let wait = RETRY_FIRST_MS;
+    for (;;) {
+      try {
+        return op(this.connection().stmt);
+      } catch (err) {
+        const left = deadline - Date.now();
+        if (!isBusy(err) || left <= 0) throw this.unavailable(err);
+        await pause(Math.min(left, wait * (0.5 + Math.random())));
+        wait = Math.min(wait * 2, RETRY_MAX_MS);
+      }
+    }
+  }
+
+  private unavailable(err: unknown): StoreUnavailableError {
+    if (!isBusy(err)) return storeUnavailable(err);
+    const code = (err as { code: string }).code;
+    return new StoreUnavailableError(
+      `store unavailable: the database is locked by another connection (still after ${this.busyTimeoutMs} ms)`,
+      { cause: err, code },
+    );
   }
 
   private afterWrite(): void {

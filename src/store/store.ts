@@ -5,6 +5,9 @@ import type { DocumentStore, LogEntry, StoredDocument } from './documents.js';
  * Shared state behind one interface: client revocations, revoked token ids, refresh-token families and rate-limit
  * counters. `sqlite-store.ts` is the embedded default; a Redis store implements the same interface so several
  * instances share state. All times are milliseconds since the epoch.
+ *
+ * Every method signals failure by rejecting its promise, never by throwing; `openStore` wraps each backend so that
+ * the rejection is a `StoreUnavailableError` (store-unavailable.ts), whatever the backend failed with.
  */
 export interface ClientState {
   /** set while the client is revoked */
@@ -107,7 +110,19 @@ export interface Store extends DocumentStore, ChangeFeed {
   /** Shared stores report their health; local stores are always up. */
   health?(): StoreHealth;
 
-  /** resolves when the store is reachable (for /readyz) */
+  /** resolves when the store is reachable */
   ping(): Promise<void>;
+  /**
+   * A cheap real write (one tiny row upserted): resolves when the store can record changes now. `/readyz` and the
+   * start of the gateway use it, because a store that can still be read may be unable to write (disk full, file
+   * read-only or owned by another user, a lock held elsewhere).
+   */
+  probeWrite(): Promise<void>;
+  /**
+   * What readiness makes of a failed `probeWrite`: `not_ready` (the default; an embedded store that cannot write
+   * must take the instance out of rotation) or `degraded` (a shared store whose outage the instance rides out:
+   * SPEC.md 9, Redis).
+   */
+  readonly whenUnwritable?: 'not_ready' | 'degraded';
   close(): Promise<void>;
 }

@@ -212,8 +212,18 @@ describe('parseConfig: defaults', () => {
         clients: [],
         upstreams: {},
         routes: [],
+        allow_no_routes: false,
       });
     }
+  });
+
+  it('for a config that will serve (start, reload, check), no routes is an error unless allow_no_routes', () => {
+    for (const text of ['', '# nothing\n', 'server:\n  realm: x\n']) {
+      expect(() => parseConfig(text, 'gateway.yaml', { env: {}, serving: true })).toThrow(
+        /^gateway\.yaml:1:1 routes: no routes: every request would be 404/,
+      );
+    }
+    expect(parseConfig('allow_no_routes: true\n', 'gateway.yaml', { env: {}, serving: true }).routes).toEqual([]);
   });
 
   it('fills issuer, client and upstream defaults', () => {

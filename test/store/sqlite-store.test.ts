@@ -8,6 +8,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION, SqliteStore } from '../../src/store/sqlite-store.js';
 import { documentContract } from './document-contract.js';
+import { StoreUnavailableError } from '../../src/store/store-unavailable.js';
+import { distribution, holdWriteLock } from '../helpers/faults.js';
 import { refreshRecord, storeContract } from './store-contract.js';
 
 const run = promisify(execFile);
@@ -86,6 +88,7 @@ describe('SqliteStore', () => {
         'clients',
         'counters',
         'documents',
+        'heartbeat',
         'logs',
         'refresh_tokens',
         'revoked_tokens',
@@ -255,6 +258,84 @@ console.log(won);
       locker.exec('ROLLBACK');
       await store.revokeClient('c', 1);
       expect(await store.getClientState('c')).toStrictEqual({ revokedAt: 1, notBefore: 1 });
+    });
+  });
+
+  describe('a write lock held by another process (python3 holding BEGIN IMMEDIATE)', () => {
+    /** Largest gap between 5 ms ticks of the event loop while `work` runs: a blocked loop shows as one long gap. */
+    async function largestLoopGap<T>(work: Promise<T>): Promise<{ gap: number; result: PromiseSettledResult<T> }> {
+      let last = performance.now();
+      let gap = 0;
+      const tick = setInterval(() => {
+        const now = performance.now();
+        gap = Math.max(gap, now - last);
+        last = now;
+      }, 5);
+      const [result] = await Promise.allSettled([work]);
+      clearInterval(tick);
+      return { gap, result };
+    }
+
+    it('a write waits without blocking the event loop, then rejects with StoreUnavailableError', async () => {
+      const file = path.join(dir, 'state.db');
+      const store = openStore(file, 600);
+      const lock = await holdWriteLock(file);
+      try {
+        const started = performance.now();
+        const { gap, result } = await largestLoopGap(store.revokeClient('c', 1));
+        const waited = performance.now() - started;
+        console.log(
+          `write under a held lock: rejected after ${waited.toFixed(0)} ms, largest loop gap ${gap.toFixed(1)} ms`,
+        );
+        expect(result.status).toBe('rejected');
+        const err = (result as PromiseRejectedResult).reason as StoreUnavailableError;
+        expect(err).toBeInstanceOf(StoreUnavailableError);
+        expect(err.code).toMatch(/^SQLITE_BUSY/);
+        expect(err.message).toMatch(/locked/);
+        expect(waited).toBeGreaterThanOrEqual(590);
+        expect(gap).toBeLessThan(150);
+        await expect(store.probeWrite()).rejects.toBeInstanceOf(StoreUnavailableError);
+      } finally {
+        await lock.release();
+      }
+      await store.revokeClient('c', 1);
+      await store.probeWrite();
+    });
+
+    it('a waiting write goes through once the lock is released within the bound', async () => {
+      const file = path.join(dir, 'state.db');
+      const store = openStore(file, 5000);
+      const lock = await holdWriteLock(file);
+      const write = store.revokeClient('c', 7);
+      await new Promise((r) => setTimeout(r, 300));
+      await lock.release();
+      await write;
+      expect(await store.getClientState('c')).toStrictEqual({ revokedAt: 7, notBefore: 7 });
+    });
+
+    it('reads never wait for the writer, and see the last committed state', async () => {
+      const file = path.join(dir, 'state.db');
+      const store = openStore(file, 2000);
+      await store.revokeClient('committed', 1);
+      const lock = await holdWriteLock(
+        file,
+        "INSERT INTO clients (client_id, revoked_at, not_before) VALUES ('uncommitted', 2, 2)",
+      );
+      try {
+        const times: number[] = [];
+        for (let i = 0; i < 50; i++) {
+          const t = performance.now();
+          expect(await store.getClientState('committed')).toStrictEqual({ revokedAt: 1, notBefore: 1 });
+          expect(await store.getClientState('uncommitted')).toStrictEqual({});
+          expect(await store.isTokenRevoked('j')).toBe(false);
+          times.push(performance.now() - t);
+        }
+        const d = distribution(times);
+        console.log('three reads under a held write lock (ms):', d);
+        expect(d.max).toBeLessThan(100);
+      } finally {
+        await lock.release();
+      }
     });
   });
 

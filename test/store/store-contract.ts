@@ -350,11 +350,17 @@ export function storeContract(name: string, create: () => Promise<StoreUnderTest
         await expect(store.ping()).resolves.toBeUndefined();
       });
 
+      it('probeWrite resolves while open, again and again (a real write of one tiny row)', async () => {
+        await expect(store.probeWrite()).resolves.toBeUndefined();
+        await expect(store.probeWrite()).resolves.toBeUndefined();
+      });
+
       it('every method rejects after close instead of throwing', async () => {
         await store.close();
         await store.close(); // idempotent
         const calls: Array<() => Promise<unknown>> = [
           () => store.ping(),
+          () => store.probeWrite(),
           () => store.getClientState('c'),
           () => store.revokeClient('c', 1),
           () => store.restoreClient('c'),
