@@ -42,7 +42,9 @@ export const storeUnavailable = () =>
 export async function stored<T>(call: Promise<T>): Promise<T> {
   try {
     return await call;
-  } catch {
-    throw storeUnavailable();
+  } catch (err) {
+    const unavailable = storeUnavailable();
+    unavailable.cause = err; // for the log line; never rendered
+    throw unavailable;
   }
 }
