@@ -146,7 +146,6 @@ export async function renderClientDetail(main: HTMLElement, id: string, notice =
           body,
         );
         if (!r.ok) return showError(form, r.body.field, problem(r));
-        closeDialog();
         await showOnce(
           `Test refresh token for ${name}`,
           `Scope: ${r.body.scope}.`,

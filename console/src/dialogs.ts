@@ -3,9 +3,15 @@ import { h, uid, type Child } from './dom.js';
 const dialog = () => document.getElementById('dialog') as HTMLDialogElement;
 
 /** Opens the page's one modal dialog with this content; focus returns to the opener when it closes. */
+let opener: HTMLElement | null = null;
+
+/**
+ * Opens the page's one modal dialog with this content (or replaces the content of the open one); focus returns to
+ * the control that opened it when it closes.
+ */
 export function openDialog(title: string, content: Child[], options: { escapable?: boolean } = {}): HTMLDialogElement {
   const d = dialog();
-  const opener = document.activeElement as HTMLElement | null;
+  if (!d.open) opener = document.activeElement as HTMLElement | null;
   d.replaceChildren(h('h2', { id: 'dialog-title' }, title), ...content.filter((c): c is Node | string => !!c));
   d.oncancel = (e) => {
     if (options.escapable === false) e.preventDefault();
@@ -14,7 +20,7 @@ export function openDialog(title: string, content: Child[], options: { escapable
     d.replaceChildren();
     if (opener && document.contains(opener)) opener.focus();
   };
-  d.showModal();
+  if (!d.open) d.showModal();
   return d;
 }
 
