@@ -74,7 +74,9 @@ describe.skipIf(!hasChromium)('console as operator', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: 'New client' }).waitFor();
     await page.keyboard.press('Tab');
-    expect(await page.evaluate('document.activeElement.id')).toBe(await page.getByLabel('Title', { exact: true }).getAttribute('id'));
+    expect(await page.evaluate('document.activeElement.id')).toBe(
+      await page.getByLabel('Title', { exact: true }).getAttribute('id'),
+    );
     await page.keyboard.type('Acme Booking');
     await page.keyboard.press('Tab');
     await page.keyboard.type('not a url');
