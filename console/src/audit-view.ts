@@ -55,7 +55,7 @@ export async function renderAudit(main: HTMLElement, query: URLSearchParams): Pr
   const { records, next } = reply.body;
   const table = h(
     'table',
-    {},
+    { class: 'cards' },
     h('caption', {}, `${records.length} record${records.length === 1 ? '' : 's'}, oldest first`),
     h(
       'thead',
@@ -75,13 +75,13 @@ export async function renderAudit(main: HTMLElement, query: URLSearchParams): Pr
         h(
           'tr',
           {},
-          h('td', {}, String(r.seq)),
-          h('td', {}, formatTime(r.at)),
-          h('td', {}, r.actor ?? `(failed sign-in from ${r.address ?? 'unknown'})`),
-          h('td', {}, r.action),
-          h('td', {}, r.target.client ?? '—'),
-          h('td', {}, (r.target.organizations ?? []).join(', ') || '—'),
-          h('td', {}, Object.keys(r.changes).join(', ') || '—'),
+          h('td', { 'data-label': '#' }, String(r.seq)),
+          h('td', { 'data-label': 'Time' }, formatTime(r.at)),
+          h('td', { 'data-label': 'Actor' }, r.actor ?? `(failed sign-in from ${r.address ?? 'unknown'})`),
+          h('td', { 'data-label': 'Action' }, r.action),
+          h('td', { 'data-label': 'Client' }, r.target.client ?? '—'),
+          h('td', { 'data-label': 'Organizations' }, (r.target.organizations ?? []).join(', ') || '—'),
+          h('td', { 'data-label': 'Changed' }, Object.keys(r.changes).join(', ') || '—'),
         ),
       ),
     ),

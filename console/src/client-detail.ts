@@ -10,7 +10,7 @@ function credentialTable(caption: string, creds: Credential[]): HTMLElement {
   const table = h(
     'table',
     {},
-    h('caption', {}, caption),
+    h('caption', { class: 'visually-hidden' }, caption),
     h(
       'thead',
       {},

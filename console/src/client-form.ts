@@ -99,7 +99,7 @@ export async function renderClientForm(main: HTMLElement, id?: string): Promise<
   const grid = h(
     'table',
     { class: 'grid' },
-    h('caption', {}, 'Access per endpoint'),
+    h('caption', { class: 'visually-hidden' }, 'Access per endpoint'),
     h(
       'thead',
       {},
@@ -120,13 +120,7 @@ export async function renderClientForm(main: HTMLElement, id?: string): Promise<
     url.wrap,
     contact.wrap,
     orgs.wrap,
-    h(
-      'div',
-      { class: 'field' },
-      refresh,
-      ' ',
-      h('label', { for: refreshId, style: undefined }, 'Allow refresh tokens'),
-    ),
+    h('div', { class: 'field check' }, refresh, ' ', h('label', { for: refreshId }, 'Allow refresh tokens')),
     h(
       'fieldset',
       { 'data-field': 'scopes' },

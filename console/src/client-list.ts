@@ -29,15 +29,19 @@ export async function renderClientList(main: HTMLElement): Promise<void> {
       'tr',
       {},
       h('th', { scope: 'row' }, h('a', { href: `#/clients/${encodeURIComponent(c.id)}` }, clientTitle(c))),
-      h('td', {}, h('code', {}, c.id)),
-      h('td', {}, c.organizations.length ? c.organizations.join(', ') : '—'),
-      h('td', { class: `status-${status}` }, STATUS_TEXT[status] ?? status),
-      h('td', {}, c.source === 'file' ? 'not recorded (gateway.yaml)' : used ? formatTime(used) : 'never'),
+      h('td', { 'data-label': 'Client id' }, h('code', {}, c.id)),
+      h('td', { 'data-label': 'Organizations' }, c.organizations.length ? c.organizations.join(', ') : '—'),
+      h('td', { 'data-label': 'Status', class: `status-${status}` }, STATUS_TEXT[status] ?? status),
+      h(
+        'td',
+        { 'data-label': 'Last use' },
+        c.source === 'file' ? 'not recorded (gateway.yaml)' : used ? formatTime(used) : 'never',
+      ),
     );
   });
   const table = h(
     'table',
-    {},
+    { class: 'cards' },
     h('caption', {}, `${clients.length} client${clients.length === 1 ? '' : 's'}`),
     h(
       'thead',

@@ -73,6 +73,9 @@ describe.skipIf(!hasChromium)('console as operator', () => {
     }
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: 'New client' }).waitFor();
+    // The console moves focus to the new screen's heading once it is rendered; the next Tab is the first field.
+    await expect.poll(() => page.evaluate('document.activeElement.tagName')).toBe('H1');
+    await page.getByLabel('Title', { exact: true }).waitFor();
     await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement.id')).toBe(
       await page.getByLabel('Title', { exact: true }).getAttribute('id'),
