@@ -4,9 +4,11 @@
  * refusals; the idle and absolute session limits (shortened here: 3 s idle, 8 s at most); failed sign-ins counted by
  * the failed-auth limit (5/min here).
  */
+import { writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionCookie } from '../../../src/admin/console/console-sessions.js';
+import { adminConfig, newToken } from '../admin/harness.js';
 import { hasChromium, signIn, startConsole, type ConsoleHarness } from './harness.js';
 
 const IDLE_MS = 3000;
@@ -165,6 +167,14 @@ describe.skipIf(!hasChromium)('console security', () => {
     expect(firstRefusal * 800).toBeGreaterThan(IDLE_MS);
     expect(statuses.slice(0, firstRefusal).every((s) => s === 200)).toBe(true);
     expect(statuses.slice(firstRefusal).every((s) => s === 401)).toBe(true);
+  });
+
+  it('a session ends when its admin token leaves the config (re-checked on every request)', async () => {
+    const s = await session(h.tokens.munich);
+    expect((await h.call(undefined, 'GET', '/admin/clients', undefined, { Cookie: s.cookie })).status).toBe(200);
+    writeFileSync(h.gw.configPath, await adminConfig(h.upstream.url, { ...h.tokens, munich: newToken() }, '', '5/min'));
+    await h.gw.reload();
+    expect((await h.call(undefined, 'GET', '/admin/clients', undefined, { Cookie: s.cookie })).status).toBe(401);
   });
 
   it('failed sign-ins go through the failed-auth limit (429, shown on the form)', async () => {
