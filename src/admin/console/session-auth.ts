@@ -2,7 +2,13 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { GatewayConfig } from '../../config/schema.js';
 import { authenticateAdminDigest, type AdminIdentity } from '../admin-auth.js';
 import { AdminError } from '../admin-error.js';
-import { cookieValue, csrfMatches, SESSION_COOKIE, type ConsoleSession, type ConsoleSessions } from './console-sessions.js';
+import {
+  cookieValue,
+  csrfMatches,
+  SESSION_COOKIE,
+  type ConsoleSession,
+  type ConsoleSessions,
+} from './console-sessions.js';
 
 /** Methods that change nothing and so need no CSRF token. */
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -39,7 +45,8 @@ export function authenticateSession(
     sessions.close(id);
     return { kind: 'error', error: sessionEnded(realm) };
   }
-  if (!SAFE.has(method) && !csrfMatches(session, headers['x-csrf-token'])) return { kind: 'error', error: csrfRefused() };
+  if (!SAFE.has(method) && !csrfMatches(session, headers['x-csrf-token']))
+    return { kind: 'error', error: csrfRefused() };
   return { kind: 'ok', admin: result.admin, id, session };
 }
 

@@ -107,7 +107,8 @@ describe.skipIf(!hasChromium)('console security', () => {
     const { cookie, csrf } = await session(h.tokens.operator);
     const before = (await h.call(h.tokens.operator, 'GET', '/admin/clients')).body.clients as unknown[];
     const body = { name: 'csrf', organizations: ['rest-berlin'], scopes: ['menu:read'] };
-    for (const headers of [{}, { 'X-CSRF-Token': 'forged' }, { 'X-CSRF-Token': '' }]) {
+    const variants: Record<string, string>[] = [{}, { 'X-CSRF-Token': 'forged' }, { 'X-CSRF-Token': '' }];
+    for (const headers of variants) {
       const res = await h.call(undefined, 'POST', '/admin/clients', body, { Cookie: cookie, ...headers });
       expect(res.status).toBe(403);
       expect(res.body).toMatchObject({ error: 'forbidden', field: 'X-CSRF-Token' });
