@@ -141,6 +141,7 @@ describe.skipIf(!hasChromium)('console as operator', () => {
   it('rotates the secret and shows both expiries during the overlap; both secrets work', async () => {
     await page.getByRole('button', { name: 'Rotate secret' }).click();
     await page.getByRole('dialog', { name: 'Rotate the secret of Acme Booking?' }).waitFor();
+    await expectAccessible(page, 'rotate confirmation');
     await page.getByRole('button', { name: 'Rotate', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: /New secret of Acme Booking/ });
     await dialog.waitFor();
@@ -196,6 +197,9 @@ describe.skipIf(!hasChromium)('console as operator', () => {
   it('edits the client', async () => {
     await page.getByRole('button', { name: 'Edit' }).click();
     await page.getByRole('heading', { level: 1, name: 'Edit Acme Booking' }).waitFor();
+    await page.getByLabel('Title', { exact: true }).waitFor();
+    await expectAccessible(page, 'edit client');
+    await screenshot(page, 'edit-client');
     expect(await page.getByLabel('read /api/menu/**').isChecked()).toBe(true);
     expect(await page.getByLabel('write /api/menu/**').isChecked()).toBe(false);
     await page.getByLabel('Title', { exact: true }).fill('Acme Booking GmbH');
@@ -275,7 +279,9 @@ describe.skipIf(!hasChromium)('console as operator', () => {
     await screenshot(page, 'clients-390');
     await page.getByRole('button', { name: 'New client' }).click();
     await page.getByRole('heading', { level: 1, name: 'New client' }).waitFor();
+    await page.getByLabel('Title', { exact: true }).waitFor();
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await expectAccessible(page, 'new client at 390 px');
     await screenshot(page, 'new-client-390');
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.getByRole('link', { name: 'Clients', exact: true }).click();

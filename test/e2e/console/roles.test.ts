@@ -96,9 +96,19 @@ describe.skipIf(!hasChromium)('console as org admin (rest-berlin)', () => {
     expect(booking.status).toBe(200);
     expect(h.upstream.requests.at(-1)!.headers['x-auth-tenant']).toBe('rest-berlin');
 
-    // Revoke from the console: the gateway refuses the secret at once.
-    await page.getByRole('button', { name: 'Revoke', exact: true }).click();
-    await page.getByRole('button', { name: 'Revoke Berlin Tables' }).click();
+    // Revoke from the console, by keyboard: Tab to "Revoke", Enter; the dialog starts on "Cancel" (the safe
+    // choice); Shift+Tab reaches the confirmation naming the client. The gateway refuses the secret at once.
+    await expect.poll(() => page.evaluate('document.activeElement.tagName')).toBe('H1');
+    for (let i = 0; i < 10; i++) {
+      await page.keyboard.press('Tab');
+      if ((await page.evaluate('document.activeElement.textContent')) === 'Revoke') break;
+    }
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog', { name: 'Revoke Berlin Tables?' }).waitFor();
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Cancel');
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Revoke Berlin Tables');
+    await page.keyboard.press('Enter');
     await page.getByText('Berlin Tables is revoked.').waitFor();
     expect(
       (await postForm(h.gw.url, '/oauth/token', { id, secret }, { grant_type: 'client_credentials' })).status,
