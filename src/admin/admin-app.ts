@@ -21,6 +21,9 @@ import { ADMIN_ROUTES } from './routes/index.js';
 import type { UsageRecorder } from './usage-recorder.js';
 import type { DocumentStore } from '../store/documents.js';
 import { StoreReadiness } from './store-readiness.js';
+import { mountConsole } from './console/console-app.js';
+import { ConsoleSessions, type ConsoleSessionOptions } from './console/console-sessions.js';
+import { authenticateSession } from './console/session-auth.js';
 
 export interface AdminDeps {
   runtime: () => Runtime;
@@ -38,6 +41,8 @@ export interface AdminDeps {
   storeReadiness?: StoreReadiness;
   /** called when an admin change was answered 503 because the store failed; `cause` is the error's message */
   onStoreUnavailable?: (cause: string, path: string) => void;
+  /** the console's session lifetimes (tests shorten them) */
+  console?: ConsoleSessionOptions;
 }
 
 function sendJson(res: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -102,8 +107,18 @@ export function createAdminApp(deps: AdminDeps): express.Express {
   });
   deps.extend?.(app);
 
+  const sessions = new ConsoleSessions(deps.console);
+  mountConsole(app, {
+    sessions,
+    config: () => deps.runtime().compiled.config,
+    now: deps.services.now,
+    authenticate: (req, res, next) => authenticate(deps, req, res, next),
+    sendJson,
+    sendError: (res, err) => sendJson(res, err.status, err.body(), err.extra.headers),
+  });
+
   const admin = express.Router({ caseSensitive: true, strict: true });
-  admin.use((req, res, next) => authenticate(deps, req, res, next));
+  admin.use((req, res, next) => authenticate(deps, req, res, next, sessions));
   admin.use(express.json({ limit: '64kb', strict: true }));
   if (deps.docs && deps.registry && deps.usage) {
     const ctx: AdminContext = {
@@ -207,9 +222,24 @@ function mount(router: express.Router, route: AdminRoute, ctx: AdminContext): vo
  * Every admin path needs a valid admin token: 401 with a Bearer challenge otherwise. A wrong or expired token counts
  * against the failed-auth limit of the address and is written to the audit trail (without the token).
  */
-function authenticate(deps: AdminDeps, req: Request, res: Response, next: NextFunction): void {
+function authenticate(
+  deps: AdminDeps,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+  sessions?: ConsoleSessions,
+): void {
   const now = deps.services.now();
   const address = callerAddress(deps.runtime, req);
+  // The console's session cookie stands in for the Bearer token (same identity, same rules; CSRF token on writes).
+  if (sessions && req.headers.authorization === undefined) {
+    const session = authenticateSession(sessions, deps.runtime().compiled.config, req.method, req.headers, now);
+    if (session.kind === 'error') return next(session.error);
+    if (session.kind === 'ok') {
+      (res.locals as Locals).admin = session.admin;
+      return next();
+    }
+  }
   const limiter = deps.failedAuth;
   if (limiter?.active) {
     const wait = limiter.addressBlockedMs(address, now);

@@ -26,7 +26,17 @@ export function authenticateAdmin(config: GatewayConfig, header: string | undefi
   if (header === undefined) return { ok: false, reason: 'no_credentials' };
   const m = /^Bearer ([!-~]+)$/i.exec(header);
   if (!m) return { ok: false, reason: 'bad_admin_token' };
-  const presented = sha256(m[1]!);
+  return authenticateAdminDigest(config, sha256(m[1]!), now);
+}
+
+/**
+ * Resolves the SHA-256 digest of an admin token against the current config (a console session keeps only the digest
+ * and is checked again on every request, so a token removed or expired ends its sessions).
+ */
+export function authenticateAdminDigest(config: GatewayConfig, presented: Buffer, now: number): AdminAuthResult {
+  const tokens = config.admin.tokens;
+  const legacy = config.server.admin_token;
+  if (tokens.length === 0 && legacy === undefined) return { ok: false, reason: 'admin_disabled' };
   let found: AdminAuthResult = { ok: false, reason: 'bad_admin_token' };
   for (const token of tokens) {
     const expected = Buffer.from(token.hash.slice('sha256:'.length), 'hex');

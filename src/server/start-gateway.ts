@@ -15,6 +15,7 @@ import { compileConfig } from '../config/compile-config.js';
 import { loadConfigFile } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { createAdminApp } from '../admin/admin-app.js';
+import type { ConsoleSessionOptions } from '../admin/console/console-sessions.js';
 import { ClientRegistry } from '../admin/client-registry.js';
 import { toClientEntry } from '../admin/stored-client.js';
 import { UsageRecorder } from '../admin/usage-recorder.js';
@@ -53,6 +54,8 @@ export interface StartOptions {
   hooks?: GatewayHooks;
   /** how long close() waits for requests in flight before it cuts connections (default 25 s) */
   drainTimeoutMs?: number;
+  /** the console's session lifetimes (default 15 min idle, 8 h at most); tests shorten them */
+  console?: ConsoleSessionOptions;
 }
 
 export interface RunningGateway {
@@ -365,6 +368,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
             registry: clientRegistry,
             usage,
             failedAuth,
+            console: options.console,
             onError: (err: unknown) =>
               logger.error({ err: err instanceof Error ? err.message : 'unknown error' }, 'audit append failed'),
             onStoreUnavailable,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/server/logger.js';
-import { startGateway, type RunningGateway } from '../../src/server/start-gateway.js';
+import { startGateway, type RunningGateway, type StartOptions } from '../../src/server/start-gateway.js';
 
 export interface TestGateway extends RunningGateway {
   dir: string;
@@ -16,7 +16,7 @@ export interface TestGateway extends RunningGateway {
 /** Writes `yaml` into a fresh temp dir and starts a real gateway on 127.0.0.1 with random ports. */
 export async function startTestGateway(
   yaml: string,
-  options: { admin?: boolean; dir?: string; adminListen?: string } = {},
+  options: { admin?: boolean; dir?: string; adminListen?: string; console?: StartOptions['console'] } = {},
 ): Promise<TestGateway> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'scopegate-test-'));
   const configPath = join(dir, 'gateway.yaml');
@@ -38,6 +38,7 @@ export async function startTestGateway(
     listen: '127.0.0.1:0',
     adminListen: options.admin === false ? undefined : (options.adminListen ?? '127.0.0.1:0'),
     logger: createLogger(sink, 'debug'),
+    console: options.console,
   });
   return Object.assign(gateway, { dir, configPath, logs, rawLogs });
 }
