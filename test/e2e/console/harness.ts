@@ -3,7 +3,8 @@
  * compiled from console/src, and Debian's Chromium driven by playwright-core (no browser download).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -92,8 +93,16 @@ export async function expectAccessible(page: Page, screen: string): Promise<void
   expect(violations, `axe violations on ${screen}: ${JSON.stringify(violations, null, 1)}`).toEqual([]);
 }
 
+/**
+ * Every screen is photographed on every run, into a temp folder so a test run leaves the work tree clean;
+ * `SCOPEGATE_SCREENSHOTS=docs/console npx vitest run test/e2e/console` refreshes the ones docs/console.md shows.
+ */
+const shots = process.env.SCOPEGATE_SCREENSHOTS
+  ? join(root, process.env.SCOPEGATE_SCREENSHOTS)
+  : mkdtempSync(join(tmpdir(), 'scopegate-console-'));
+
 export const screenshot = (page: Page, name: string) =>
-  page.screenshot({ path: join(root, 'docs', 'console', `${name}.png`), fullPage: true });
+  page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 
 /** Signs in through the form, as a person would. */
 export async function signIn(page: Page, url: string, token: string): Promise<void> {
