@@ -11,7 +11,7 @@ import { isStoreFailure } from '../store/store-unavailable.js';
 import { renderError } from '../errors/render-error.js';
 import type { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
 import { rateLimited } from '../ratelimit/ratelimit-headers.js';
-import type { Runtime, Services } from '../server/runtime.js';
+import type { Runtime, Services } from '../runtime/runtime.js';
 import { authenticateAdmin, mayWrite, type AdminIdentity } from './admin-auth.js';
 import type { AdminContext, AdminRoute } from './admin-context.js';
 import { AdminError, badRequest, forbidden } from './admin-error.js';

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FailedAuthLimiter } from '../ratelimit/failed-auth-limiter.js';
-import type { Runtime, Services } from '../server/runtime.js';
+import type { Runtime, Services } from '../runtime/runtime.js';
 import type { DocumentStore } from '../store/documents.js';
 import type { AdminIdentity } from './admin-auth.js';
 import { stored } from './admin-error.js';

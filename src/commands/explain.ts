@@ -9,7 +9,7 @@ import { OAuthError } from '../errors/oauth-error.js';
 import { loadKeys } from '../issuer/keys.js';
 import { matchRoute } from '../routing/match-route.js';
 import { normalizeTarget } from '../routing/normalize-path.js';
-import { buildRuntime } from '../server/runtime.js';
+import { buildRuntime } from '../runtime/runtime.js';
 import { ClientStateCache } from '../store/client-state-cache.js';
 import { openStore } from '../store/open-store.js';
 

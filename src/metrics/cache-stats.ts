@@ -1,6 +1,6 @@
 import { IntrospectionAuthenticator } from '../auth/introspection-authenticator.js';
 import { TrustedIssuerAuthenticator } from '../auth/trusted-issuer-authenticator.js';
-import type { Runtime } from '../server/runtime.js';
+import type { MetricsSource } from './metrics-source.js';
 
 export interface HitsMisses {
   hits: number;
@@ -18,7 +18,7 @@ export const emptyCacheStats = (): CacheStats => ({
 });
 
 /** Reads the cache counters of one runtime's authenticators and adds them to `into`. */
-export function addCacheStats(runtime: Runtime, into: CacheStats): CacheStats {
+export function addCacheStats(runtime: MetricsSource, into: CacheStats): CacheStats {
   for (const authenticator of runtime.auth.bearer) {
     if (authenticator instanceof TrustedIssuerAuthenticator) {
       const s = authenticator.stats();

@@ -3,8 +3,8 @@
  * (tests, embedding). Served on the admin listener only.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RequestLog } from '../server/gateway.js';
-import type { Runtime } from '../server/runtime.js';
+import type { MetricsSource } from './metrics-source.js';
+import type { RequestLog } from './request-log.js';
 import { addCacheStats, emptyCacheStats, type CacheName, type CacheStats } from './cache-stats.js';
 
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -18,7 +18,7 @@ export class GatewayMetrics {
   /** counters of runtimes a reload replaced, so the cache totals only grow */
   private readonly retired: CacheStats = emptyCacheStats();
 
-  constructor(runtime: () => Runtime, options: { defaultMetrics?: boolean; storeUp?: () => number } = {}) {
+  constructor(runtime: () => MetricsSource, options: { defaultMetrics?: boolean; storeUp?: () => number } = {}) {
     const registers = [this.registry];
     const storeUp = options.storeUp ?? (() => 1);
     new Gauge({
@@ -114,7 +114,7 @@ export class GatewayMetrics {
   }
 
   /** A reload replaces `previous`: keep its cache counters in the totals. */
-  retire(previous: Runtime): void {
+  retire(previous: MetricsSource): void {
     addCacheStats(previous, this.retired);
   }
 

@@ -14,7 +14,7 @@ import { clientAddress } from '../proxy/client-address.js';
 import { upstreamHeaders } from '../proxy/upstream-headers.js';
 import { ClientRegistry } from '../admin/client-registry.js';
 import { toClientEntry } from '../admin/stored-client.js';
-import { buildRuntime, withClients, type Runtime } from '../server/runtime.js';
+import { buildRuntime, withClients, type Runtime } from '../runtime/runtime.js';
 import { ClientStateCache } from '../store/client-state-cache.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';

@@ -24,25 +24,10 @@ import { normalizeTarget } from '../routing/normalize-path.js';
 import { redactPath } from './log-safety.js';
 import { isStoreFailure } from '../store/store-unavailable.js';
 import { REDACT_PATHS, type Logger } from './logger.js';
-import type { Runtime } from './runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { RequestLog } from '../metrics/request-log.js';
 
-/** The parts of a request log line (SPEC.md 7): one JSON line per request. */
-export interface RequestLog {
-  method: string;
-  path?: string;
-  /** the client's address: the peer, or behind `server.trusted_proxies` the forwarded client */
-  client_address?: string;
-  route?: string;
-  client_id?: string;
-  /** who vouches for client_id (SPEC.md 6): equal ids of two issuers are two clients */
-  issuer?: string;
-  auth_method?: string;
-  decision: 'allow' | 'deny' | 'would_deny';
-  reason?: string;
-  status?: number;
-  latency_ms?: number;
-  upstream_error?: string;
-}
+export type { RequestLog };
 
 export interface GatewayHooks {
   /**

@@ -35,7 +35,7 @@ import { openStore } from '../store/open-store.js';
 import { RedisStore } from '../store/redis-store.js';
 import { createRequestHandler, type GatewayHooks, type GatewayLimits } from './gateway.js';
 import { createLogger, type Logger } from './logger.js';
-import { buildRuntime, withClients, type Runtime, type Services } from './runtime.js';
+import { buildRuntime, withClients, type Runtime, type Services } from '../runtime/runtime.js';
 import { TlsFiles } from './tls-files.js';
 
 /** a listener: node:http, or node:https with `server.tls` */
