@@ -36,14 +36,18 @@ export function ownCredentialHashes(config: GatewayConfig, adminTokenHashes: Ite
   return hashes;
 }
 
-/** The admin tokens of a config as `sha256:<hex>` (server.admin_token today). */
+/** The admin tokens of a config as `sha256:<hex>`: `server.admin_token` and every `admin.tokens` entry. */
 export function adminTokenHashes(config: GatewayConfig): string[] {
-  return config.server.admin_token === undefined ? [] : [hashApiKey(config.server.admin_token)];
+  const hashes = config.admin.tokens.map((t) => t.hash);
+  if (config.server.admin_token !== undefined) hashes.push(hashApiKey(config.server.admin_token));
+  return hashes;
 }
 
 export interface OwnCredentialGuardOptions {
   /** `sha256:<hex>` of known credentials (ownCredentialHashes) */
   hashes: ReadonlySet<string>;
+  /** whether a `sha256:<hex>` is an API key known now, those of clients created through the admin API included */
+  isApiKeyHash?: (hash: string) => boolean;
   /** whether a value is a client secret verified on this instance (ClientSecretVerifier.isVerifiedSecret) */
   isVerifiedSecret?: (token: string) => boolean;
   /** whether an unprefixed token is a stored refresh token; rejects when the store cannot say */
@@ -59,7 +63,9 @@ export class OwnCredentialGuard implements BearerAuthenticator {
   async authenticate(token: string, _peek: JwtPeek | undefined): Promise<Identity | undefined> {
     if (OWN_PREFIXES.some((p) => token.startsWith(p))) throw ownCredential();
     const hash = hashApiKey(token);
-    if (this.options.hashes.has(hash) || this.options.isVerifiedSecret?.(token)) throw ownCredential();
+    if (this.options.hashes.has(hash) || this.options.isApiKeyHash?.(hash) || this.options.isVerifiedSecret?.(token)) {
+      throw ownCredential();
+    }
     if (this.options.isLegacyRefreshToken && LEGACY_REFRESH.test(token)) {
       let known = this.legacy.get(hash);
       if (known === undefined) {

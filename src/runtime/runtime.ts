@@ -71,6 +71,7 @@ export function buildRuntime(
     bearer.push(
       new OwnCredentialGuard({
         hashes: ownCredentialHashes(config, adminTokenHashes(config)),
+        isApiKeyHash: (hash) => currentCompiled().apiKeys.has(hash),
         isVerifiedSecret: (token) => services.clientSecrets.isVerifiedSecret(token),
         isLegacyRefreshToken: async (token) =>
           (await services.store.findRefreshToken(hashRefreshToken(token))) !== undefined,

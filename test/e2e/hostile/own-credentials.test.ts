@@ -6,12 +6,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashApiKey } from '../../../src/auth/secret-hash.js';
 import { hashRefreshToken } from '../../../src/issuer/refresh-tokens.js';
 import { startIntrospectionServer, type IntrospectionServer } from '../../helpers/introspection-server.js';
 import { bearer, expectError, expectNothingForwarded, SECRETS, startHostile, type Hostile } from './harness.js';
 
 const ENV_SECRET = `env-secret-${randomBytes(12).toString('base64url')}`;
 const LEGACY_REFRESH = randomBytes(32).toString('base64url');
+/** an admin token of the `admin.tokens` list (SPEC.md 10), besides server.admin_token */
+const LISTED_ADMIN_TOKEN = randomBytes(24).toString('base64url');
+/** an API key of a client created through the admin API: it lives in the store, not in the config */
+let storeApiKey = '';
 
 let h: Hostile;
 let introspection: IntrospectionServer;
@@ -24,7 +29,12 @@ beforeAll(async () => {
     secret: \${SCOPEGATE_TEST_OWN_SECRET}
     scopes: [menu:read]
 `,
-    issuerExtra: `introspection:
+    issuerExtra: `admin:
+  tokens:
+    - id: ops
+      hash: "${hashApiKey(LISTED_ADMIN_TOKEN)}"
+      role: operator
+introspection:
   endpoint: ${introspection.url}
   client_id: gateway
   client_secret: introspection-secret-0123456789
@@ -41,6 +51,17 @@ beforeAll(async () => {
     expiresAt: now + 3_600_000,
     revoked: false,
   });
+  const admin = (path: string, body: unknown) =>
+    fetch(`${h.gw.adminUrl}/admin${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${LISTED_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then(async (res) => {
+      expect(res.status).toBe(201);
+      return (await res.json()) as Record<string, { id: string; value: string }>;
+    });
+  const { client } = await admin('/clients', { name: 'Store partner', scopes: ['menu:read'] });
+  storeApiKey = (await admin(`/clients/${client!.id}/api-keys`, {})).api_key!.value;
 });
 
 afterAll(async () => {
@@ -56,6 +77,8 @@ describe('own credentials presented as Bearer never reach the introspection endp
     'an API key (scoped)': () => SECRETS.menuKey,
     'an API key (full)': () => SECRETS.fullKey,
     'the admin token': () => SECRETS.adminToken,
+    'an admin token of the admin.tokens list': () => LISTED_ADMIN_TOKEN,
+    'an API key of a client created through the admin API': () => storeApiKey,
     'a ${ENV} client secret': () => ENV_SECRET,
     // verified at the token endpoint by startHostile: known as ours from then on
     'a client secret stored as a scrypt hash, once verified': () => SECRETS.posSecret,
