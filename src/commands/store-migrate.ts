@@ -25,7 +25,9 @@ const LABELS: Record<StateItem['type'], string> = {
  * `scopegate store migrate --from URL --to URL` (SPEC.md 9): copies every piece of durable state from one store to
  * another (e.g. `sqlite:./data/scopegate.db` to `redis://...`). Idempotent: what the target already holds is left
  * as it is and counted as present, so a second run copies nothing. Rate-limit counters are not copied (they are
- * short-lived by nature).
+ * short-lived by nature). Two different audit trails are never merged: the hash chain would break (and a record be
+ * lost), so a target whose log holds another entry at a sequence number the source uses is refused before anything
+ * is copied.
  */
 export async function storeMigrateCommand(options: StoreMigrateOptions): Promise<string> {
   if (options.from.trim() === options.to.trim()) throw new Error('--from and --to name the same store');
@@ -35,6 +37,7 @@ export async function storeMigrateCommand(options: StoreMigrateOptions): Promise
   let target: Store | undefined;
   try {
     target = await openStore(options.to, baseDir, storeOptions);
+    await refuseDivergentLogs(source, target);
     const counts = Object.fromEntries(Object.keys(LABELS).map((k) => [k, { copied: 0, present: 0 }])) as Counts;
     for await (const item of source.exportState()) {
       const changed = await target.importState(item);
@@ -49,5 +52,19 @@ export async function storeMigrateCommand(options: StoreMigrateOptions): Promise
   } finally {
     await target?.close();
     await source.close();
+  }
+}
+
+/** Throws, naming the first entry, when the target's log differs from the source's at a sequence number both hold. */
+async function refuseDivergentLogs(source: Store, target: Store): Promise<void> {
+  for await (const item of source.exportState()) {
+    if (item.type !== 'log') continue;
+    const [held] = await target.readLog(item.log, item.entry.seq, 1);
+    if (held && held.seq === item.entry.seq && held.body !== item.entry.body) {
+      throw new Error(
+        `the target's ${item.log} log already holds a different entry ${item.entry.seq}: it has its own history, ` +
+          'and two audit trails cannot be merged. Migrate into a store no instance has written to yet.',
+      );
+    }
   }
 }

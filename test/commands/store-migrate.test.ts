@@ -84,4 +84,22 @@ describe('scopegate store migrate', () => {
       /secret-pass/,
     );
   });
+
+  it('refuses to merge two different audit trails, and copies nothing then', async () => {
+    const file = path.join(dir, 'diverged.db');
+    const sqlite = new SqliteStore(file);
+    for (let seq = 1; seq <= 3; seq++) await sqlite.appendLogEntry('audit', seq, `{"source":${seq}}`);
+    await sqlite.putDocument('client', 'only-in-source', '{}', 0);
+    await sqlite.close();
+    const target = new RedisStore(redis.url, { prefix: 'diverged:', commandTimeoutMs: 2000 });
+    await target.connect();
+    // an instance already wrote its own history into the target
+    await target.appendLogEntry('audit', 1, '{"target":1}');
+    await expect(storeMigrateCommand({ from: `sqlite:${file}`, to: redis.url, prefix: 'diverged:' })).rejects.toThrow(
+      /audit log already holds a different entry 1/,
+    );
+    expect(await target.readLog('audit', 1, 10)).toEqual([{ seq: 1, body: '{"target":1}' }]);
+    expect(await target.getDocument('client', 'only-in-source')).toBeUndefined();
+    await target.close();
+  });
 });
