@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 /**
  * Access tokens of the local issuer: JWTs per RFC 9068 (`typ: at+jwt`; `iss`, `sub`, `aud`, `exp`, `iat`, `jti`,
  * `client_id`, `scope`, and `tenant` when bound), signed with the newest key. Used by the token endpoint and by
@@ -42,9 +43,10 @@ export function noTokenLifetimeLeft(client: { expires_at?: number }, now: number
 
 /**
  * Signs an access token for `clientId`. Its lifetime is `issuer.access_token_ttl`, cut short at the client's
- * `expires_at`. `iat` has second precision, so a token minted in the second of the client's last revocation
- * (`notBefore`, e.g. right after a restore) is dated to the next second: the verifier treats `iat * 1000 <=
- * notBefore` as issued before the revocation.
+ * `expires_at`. `iat` has second precision (RFC 7519 NumericDate) and the verifier treats `iat * 1000 <= notBefore`
+ * as issued before the client's last revocation; so a token asked for in the second of that revocation (right after
+ * a restore) waits for the next second (at most 1 s). Dating it ahead instead would let it outlive another
+ * revocation later in that same second.
  */
 export async function mintAccessToken(
   deps: Pick<IssuerDeps, 'compiled' | 'keys' | 'store' | 'now'>,
@@ -55,10 +57,14 @@ export async function mintAccessToken(
   if (!issuer) throw new MintError('the config has no issuer section');
   const client = compiled.clients.get(request.clientId);
   if (!client) throw new MintError(`unknown client "${request.clientId}"`);
-  const now = nowOf(deps);
+  let now = nowOf(deps);
   const state = await deps.store.getClientState(client.id);
-  let iat = Math.floor(now / 1000);
-  if (state.notBefore !== undefined && iat * 1000 <= state.notBefore) iat = Math.floor(state.notBefore / 1000) + 1;
+  if (state.notBefore !== undefined && Math.floor(now / 1000) * 1000 <= state.notBefore) {
+    const nextSecond = (Math.floor(state.notBefore / 1000) + 1) * 1000;
+    await setTimeout(Math.min(1000, Math.max(0, nextSecond - now)));
+    now = Math.max(nowOf(deps), nextSecond);
+  }
+  const iat = Math.floor(now / 1000);
   let exp = iat + Math.floor(issuer.access_token_ttl / 1000);
   if (client.expires_at !== undefined) exp = Math.min(exp, Math.floor(client.expires_at / 1000));
   if (exp <= Math.floor(now / 1000)) throw new ClientExpiredError(`client "${client.id}" has expired`);

@@ -181,6 +181,20 @@ describe('admin API: POST /admin/clients/{id}/revoke and /restore', () => {
     expect(refused.headers.get('content-type')).toBe('application/json');
   });
 
+  it('a token minted between a restore and a second revocation within one second dies with the second revocation', async () => {
+    // iat has second precision: revoke, restore, mint, revoke again, restore, all quickly, must not revive the token
+    // minted in between (it once was dated to the next second, past the second revocation)
+    for (let round = 0; round < 3; round++) {
+      expect((await admin(gw.adminUrl!, `/admin/clients/${REVOKEE.id}/revoke`, SECRETS.adminToken)).status).toBe(200);
+      expect((await admin(gw.adminUrl!, `/admin/clients/${REVOKEE.id}/restore`, SECRETS.adminToken)).status).toBe(200);
+      const between = await clientCredentials(REVOKEE);
+      expect((await menu(bearer(between.access_token))).status).toBe(200);
+      expect((await admin(gw.adminUrl!, `/admin/clients/${REVOKEE.id}/revoke`, SECRETS.adminToken)).status).toBe(200);
+      expect((await admin(gw.adminUrl!, `/admin/clients/${REVOKEE.id}/restore`, SECRETS.adminToken)).status).toBe(200);
+      expect((await menu(bearer(between.access_token))).status).toBe(401);
+    }
+  });
+
   it('revoke kills tokens, refresh tokens, API keys and the secret; restore brings new tokens, old ones stay dead', async () => {
     const before = await clientCredentials(REVOKEE);
     const apiKey = ['X-Api-Key', REVOKEE.apiKey];
