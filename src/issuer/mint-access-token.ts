@@ -1,9 +1,9 @@
-import { setTimeout } from 'node:timers/promises';
 /**
  * Access tokens of the local issuer: JWTs per RFC 9068 (`typ: at+jwt`; `iss`, `sub`, `aud`, `exp`, `iat`, `jti`,
  * `client_id`, `scope`, and `tenant` when bound), signed with the newest key. Used by the token endpoint and by
  * `scopegate token`.
  */
+import { setTimeout } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { nowOf, type IssuerDeps } from './issuer-deps.js';
