@@ -26,8 +26,16 @@ const bucketKey = (who: RateSubject): string => JSON.stringify([who.issuer, who.
 export class ClientRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
 
+  /**
+   * `share`: how many processes split each client's limit (server.workers). Each one allows limit / share (at least
+   * 1), so together they never allow more than the configured rate (docs/decisions.md, issue 15).
+   */
+  constructor(private readonly share = 1) {}
+
   /** Takes one token; returns 0 when the request may pass, else the ms until a token is available. */
-  take(who: RateSubject, rate: Rate, now: number): number {
+  take(who: RateSubject, configured: Rate, now: number): number {
+    const rate =
+      this.share > 1 ? { ...configured, limit: Math.max(1, Math.floor(configured.limit / this.share)) } : configured;
     const key = bucketKey(who);
     let bucket = this.buckets.get(key);
     if (!bucket || bucket.limit !== rate.limit || bucket.windowMs !== rate.windowMs) {
