@@ -3,6 +3,7 @@
  * /metrics on the admin listener counts both, an admin revocation holds on both, a killed worker is restarted,
  * SIGTERM to the primary drains every worker and exits 0, and `memory:` with two workers is refused.
  */
+import { writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SECRETS, standardConfig } from '../../helpers/fixtures.js';
 import { send } from '../../helpers/http.js';
@@ -79,6 +80,36 @@ describe('server.workers: 2', () => {
     const stopped = cli.logs.filter((l) => l.msg === 'stopped').map((l) => l.pid);
     expect(new Set(stopped)).toEqual(new Set([...workerPids, cli.child.pid]));
     expect(cli.logs.find((l) => l.msg === 'stopped' && l.pid === cli.child.pid)?.workers_clean).toBe(true);
+  }, 60_000);
+
+  it('a SIGHUP to the primary reloads every worker; an invalid file reloads none', async () => {
+    const { configPath } = writeConfigDir(yaml);
+    const cli = startCli(configPath);
+    running.push(cli);
+    const up = await cli.waitForLog((l) => l.msg === 'workers listening', 20_000);
+    const url = (await cli.waitForLog((l) => l.msg === 'listening' && typeof l.url === 'string')).url as string;
+    const realms = async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 6; i++) seen.add(String((await fresh(url, [])).headers['www-authenticate']));
+      return [...seen];
+    };
+    expect(await realms()).toEqual([expect.stringContaining('realm="restaurant-api"')]);
+
+    writeFileSync(configPath, yaml.replace('realm: restaurant-api', 'realm: relam: typo'));
+    cli.kill('SIGHUP');
+    await cli.waitForLog((l) => l.msg === 'config reload failed; keeping the previous config');
+    // validated in the primary only: the workers are never told to reload an invalid file
+    const failures = cli.logs.filter((l) => l.msg === 'config reload failed; keeping the previous config');
+    expect(failures.every((l) => l.pid === cli.child.pid)).toBe(true);
+
+    writeFileSync(configPath, yaml.replace('realm: restaurant-api', 'realm: other-realm'));
+    cli.kill('SIGHUP');
+    const reloadedBy = async (pid: number) =>
+      cli.waitForLog((l) => l.msg === 'config reloaded' && l.reason === 'sighup' && l.pid === pid);
+    await Promise.all([cli.child.pid!, ...(up.worker_pids as number[])].map(reloadedBy));
+    expect(await realms()).toEqual([expect.stringContaining('realm="other-realm"')]);
+    cli.kill('SIGTERM');
+    expect((await cli.exited).code).toBe(0);
   }, 60_000);
 
   it('restarts a worker that dies, and logs it', async () => {
