@@ -101,7 +101,14 @@ routes:
   });
   const report = () => {
     const m = process.memoryUsage();
-    return { rss: m.rss, heapUsed: m.heapUsed, logLines: lines };
+    return {
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      heapTotal: m.heapTotal,
+      external: m.external,
+      arrayBuffers: m.arrayBuffers,
+      logLines: lines,
+    };
   };
   process.send!({ type: 'ready', url: gw.url, ...report() });
 
@@ -115,7 +122,9 @@ routes:
     const enc = (t: string) => Buffer.from(t).toString('base64url');
     const statuses = new Map<number, number>();
     const started = Date.now();
+    const samples: MemorySample[] = [];
     for (let i = 0; i < n; i += 1000) {
+      if (i % 100_000 === 0) samples.push({ t: Math.round((Date.now() - started) / 1000), ...report() });
       const batch = [];
       for (let j = i; j < Math.min(n, i + 1000); j++) {
         const payload =
@@ -134,6 +143,7 @@ routes:
       type: 'direct',
       seconds: (Date.now() - started) / 1000,
       statuses: Object.fromEntries(statuses),
+      samples,
       ...report(),
     });
   }
@@ -153,8 +163,14 @@ routes:
 interface GatewayStats {
   rss: number;
   heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
   logLines: number;
 }
+
+/** the gateway child's process.memoryUsage() at `t` seconds into a phase */
+type MemorySample = GatewayStats & { t: number };
 
 function startChild(upstreamUrl: string) {
   const child = fork(fileURLToPath(import.meta.url), ['--gateway-child', upstreamUrl], {
@@ -173,7 +189,9 @@ function startChild(upstreamUrl: string) {
       return p;
     },
     direct: (n: number, head: string) => {
-      const p = next() as Promise<GatewayStats & { seconds: number; statuses: Record<string, number> }>;
+      const p = next() as Promise<
+        GatewayStats & { seconds: number; statuses: Record<string, number>; samples: MemorySample[] }
+      >;
       child.send({ type: 'direct', n, head });
       return p;
     },
@@ -232,7 +250,7 @@ async function main(): Promise<void> {
   const start = await gw.stats();
 
   const stats = { requests: 0, byStatus: new Map<number, number>(), invalidTokens: 0, errors: 0 };
-  const samples: { t: number; rss: number }[] = [{ t: 0, rss: start.rss }];
+  const samples: MemorySample[] = [{ t: 0, ...start }];
   const started = Date.now();
   const deadline = started + args.minutes * 60_000;
   let counter = 0;
@@ -330,7 +348,7 @@ async function main(): Promise<void> {
     }
   };
   const sampler = setInterval(() => {
-    void gw.stats().then((s) => samples.push({ t: Math.round((Date.now() - started) / 1000), rss: s.rss }));
+    void gw.stats().then((s) => samples.push({ t: Math.round((Date.now() - started) / 1000), ...s }));
   }, 10_000);
   const progress = setInterval(() => {
     process.stderr.write(
@@ -350,6 +368,8 @@ async function main(): Promise<void> {
 
   const fivexx = [...stats.byStatus].filter(([s]) => s >= 500).reduce((a, [, c]) => a + c, 0);
   const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+  const line = (m: MemorySample) =>
+    `${m.t}s rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} external ${mb(m.external)}`;
   const report = {
     minutes: args.minutes,
     concurrency: args.concurrency,
@@ -366,13 +386,15 @@ async function main(): Promise<void> {
     gateway_rss_end: mb(end.rss),
     gateway_heap_start: mb(start.heapUsed),
     gateway_heap_end: mb(end.heapUsed),
-    gateway_rss_samples: samples.map((s) => `${s.t}s:${mb(s.rss)}`).join(' '),
+    // rss, V8 heap used / reserved, and memory outside the heap (Buffers, native), over time
+    gateway_memory_samples: samples.map(line),
     gateway_log_lines: end.logLines,
     ...(direct && afterDirect
       ? {
           direct_invalid_tokens: rest,
           direct_seconds: direct.seconds,
           direct_statuses: direct.statuses,
+          direct_memory_samples: direct.samples.map(line),
           gateway_rss_after_direct: mb(afterDirect.rss),
           gateway_heap_after_direct: mb(afterDirect.heapUsed),
         }

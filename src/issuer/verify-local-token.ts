@@ -5,8 +5,9 @@
  * 250 ms, so a revocation on any instance sharing the store applies within a second.
  */
 import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import type { BearerAuthenticator, JwtPeek } from '../auth/bearer-authenticator.js';
+import { tokenCache } from '../auth/cache-bounds.js';
 import { isCanonicalCompactJws } from '../auth/canonical-jws.js';
 import { clientInactiveReason, issuedBeforeRevocation } from '../auth/client-check.js';
 import { localIssuerOf, type Identity } from '../auth/identity.js';
@@ -55,7 +56,11 @@ export class LocalTokenAuthenticator implements BearerAuthenticator {
     private readonly deps: Pick<IssuerDeps, 'compiled' | 'store' | 'keys' | 'now'>,
     options: LocalTokenAuthenticatorOptions = {},
   ) {
-    this.verified = new LRUCache({ max: options.maxCachedTokens ?? 50_000, ttl: 60_000, ttlAutopurge: false });
+    this.verified = tokenCache<Verified>({
+      max: options.maxCachedTokens ?? 50_000,
+      measure: (v) => v.claims,
+      ttl: 60_000,
+    });
     this.clientStates = options.clientStates ?? new ClientStateCache(deps.store, 250);
   }
 
