@@ -2,7 +2,7 @@
  * Soak test (issue 5): a started gateway on loopback under mixed valid and hostile traffic, bounded in time, then a
  * report: requests, 5xx count, unauthenticated forwards (must be 0) and the gateway's RSS at start and end.
  *
- *   npx tsx scripts/soak.ts --minutes 2 --invalid-tokens 1000000 [--concurrency 64]
+ *   npm run soak -- --minutes 2 --invalid-tokens 1000000 [--concurrency 64]   (builds dist/ first)
  *
  * The gateway runs in a child process (its RSS is measured alone); the load generator and a counting upstream run
  * in this one. The upstream counts every request that reaches a protected path without `X-Auth-Client-Id`: that is
@@ -20,7 +20,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashApiKey, hashSecret } from '../src/auth/secret-hash.js';
+import type * as DecideModule from '../src/pipeline/decide.js';
+import type * as LoggerModule from '../src/server/logger.js';
+import type * as StartGatewayModule from '../src/server/start-gateway.js';
 
+/**
+ * The gateway child runs the built code (`npm run soak` builds first), as `scopegate start` does: loaded through tsx,
+ * the sources alone would add about 40 MiB of RSS (the transpiler and its compiled output) that no deployment has.
+ */
+const BUILT = '../dist/src/';
 const SECRET = 'soak-secret-with-enough-entropy-0123';
 const API_KEY = 'soak-api-key-abcdefghijklmnopqrstuvwxyz0123';
 
@@ -48,8 +56,8 @@ function parseArgs(argv: string[]): Args {
 // Child: the gateway alone
 
 async function runGatewayChild(upstreamUrl: string): Promise<void> {
-  const { startGateway } = await import('../src/server/start-gateway.js');
-  const { createLogger } = await import('../src/server/logger.js');
+  const { startGateway } = (await import(`${BUILT}server/start-gateway.js`)) as typeof StartGatewayModule;
+  const { createLogger } = (await import(`${BUILT}server/logger.js`)) as typeof LoggerModule;
   const { Writable } = await import('node:stream');
   const dir = mkdtempSync(join(tmpdir(), 'scopegate-soak-'));
   const yaml = `
@@ -118,7 +126,7 @@ routes:
    * machine, this isolates what matters for memory: every cache on the token path must stay bounded.
    */
   async function direct(n: number, head: string): Promise<void> {
-    const { decide } = await import('../src/pipeline/decide.js');
+    const { decide } = (await import(`${BUILT}pipeline/decide.js`)) as typeof DecideModule;
     const enc = (t: string) => Buffer.from(t).toString('base64url');
     const statuses = new Map<number, number>();
     const started = Date.now();
