@@ -341,7 +341,7 @@ function report(rows: Row[], loader: Loader, duration: number, loadBefore: numbe
     const y = by.get(b);
     if (!x || !y) return;
     const v = x.load.rps / y.load.rps;
-    out.push(`| ${a} / ${b} (req/s) | ${v.toFixed(2)}x | >= ${goal.toFixed(1)}x | ${v >= goal ? 'met' : 'MISSED'} |`);
+    out.push(`| ${a} / ${b} (req/s) | ${v.toFixed(2)}x | >= ${goal.toFixed(2)}x | ${v >= goal ? 'met' : 'MISSED'} |`);
   };
   // issue 15's targets
   ratio('scopegate-bearer', 'pipe', 0.85);

@@ -24,10 +24,7 @@ import type * as DecideModule from '../src/pipeline/decide.js';
 import type * as LoggerModule from '../src/server/logger.js';
 import type * as StartGatewayModule from '../src/server/start-gateway.js';
 
-/**
- * The gateway child runs the built code (`npm run soak` builds first), as `scopegate start` does: loaded through tsx,
- * the sources alone would add about 40 MiB of RSS (the transpiler and its compiled output) that no deployment has.
- */
+/** The gateway child runs the built code (`npm run soak` builds first), as `scopegate start` and the bench do. */
 const BUILT = '../dist/src/';
 const SECRET = 'soak-secret-with-enough-entropy-0123';
 const API_KEY = 'soak-api-key-abcdefghijklmnopqrstuvwxyz0123';
