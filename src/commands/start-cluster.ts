@@ -115,6 +115,8 @@ export async function startPrimary(options: Options, count: number): Promise<Run
         if (m.type === 'scopegate:failed') failure = m.message;
         if (m.type === 'scopegate:ready') {
           up = true;
+          // forked during a drain (a restart): it missed the drain message, so it gets one now
+          if (stopping) worker.send({ type: 'scopegate:drain' } satisfies ToWorker);
           resolve(worker);
         }
       });
