@@ -2,7 +2,7 @@
  * Soak test (issue 5): a started gateway on loopback under mixed valid and hostile traffic, bounded in time, then a
  * report: requests, 5xx count, unauthenticated forwards (must be 0) and the gateway's RSS at start and end.
  *
- *   npx tsx scripts/soak.ts --minutes 2 --invalid-tokens 1000000 [--concurrency 64]
+ *   npm run soak -- --minutes 2 --invalid-tokens 1000000 [--concurrency 64]   (builds dist/ first)
  *
  * The gateway runs in a child process (its RSS is measured alone); the load generator and a counting upstream run
  * in this one. The upstream counts every request that reaches a protected path without `X-Auth-Client-Id`: that is
@@ -20,7 +20,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashApiKey, hashSecret } from '../src/auth/secret-hash.js';
+import type * as DecideModule from '../src/pipeline/decide.js';
+import type * as LoggerModule from '../src/server/logger.js';
+import type * as StartGatewayModule from '../src/server/start-gateway.js';
 
+/** The gateway child runs the built code (`npm run soak` builds first), as `scopegate start` and the bench do. */
+const BUILT = '../dist/src/';
 const SECRET = 'soak-secret-with-enough-entropy-0123';
 const API_KEY = 'soak-api-key-abcdefghijklmnopqrstuvwxyz0123';
 
@@ -48,8 +53,8 @@ function parseArgs(argv: string[]): Args {
 // Child: the gateway alone
 
 async function runGatewayChild(upstreamUrl: string): Promise<void> {
-  const { startGateway } = await import('../src/server/start-gateway.js');
-  const { createLogger } = await import('../src/server/logger.js');
+  const { startGateway } = (await import(`${BUILT}server/start-gateway.js`)) as typeof StartGatewayModule;
+  const { createLogger } = (await import(`${BUILT}server/logger.js`)) as typeof LoggerModule;
   const { Writable } = await import('node:stream');
   const dir = mkdtempSync(join(tmpdir(), 'scopegate-soak-'));
   const yaml = `
@@ -101,7 +106,14 @@ routes:
   });
   const report = () => {
     const m = process.memoryUsage();
-    return { rss: m.rss, heapUsed: m.heapUsed, logLines: lines };
+    return {
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      heapTotal: m.heapTotal,
+      external: m.external,
+      arrayBuffers: m.arrayBuffers,
+      logLines: lines,
+    };
   };
   process.send!({ type: 'ready', url: gw.url, ...report() });
 
@@ -111,11 +123,13 @@ routes:
    * machine, this isolates what matters for memory: every cache on the token path must stay bounded.
    */
   async function direct(n: number, head: string): Promise<void> {
-    const { decide } = await import('../src/pipeline/decide.js');
+    const { decide } = (await import(`${BUILT}pipeline/decide.js`)) as typeof DecideModule;
     const enc = (t: string) => Buffer.from(t).toString('base64url');
     const statuses = new Map<number, number>();
     const started = Date.now();
+    const samples: MemorySample[] = [];
     for (let i = 0; i < n; i += 1000) {
+      if (i % 100_000 === 0) samples.push({ t: Math.round((Date.now() - started) / 1000), ...report() });
       const batch = [];
       for (let j = i; j < Math.min(n, i + 1000); j++) {
         const payload =
@@ -134,6 +148,7 @@ routes:
       type: 'direct',
       seconds: (Date.now() - started) / 1000,
       statuses: Object.fromEntries(statuses),
+      samples,
       ...report(),
     });
   }
@@ -153,8 +168,14 @@ routes:
 interface GatewayStats {
   rss: number;
   heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
   logLines: number;
 }
+
+/** the gateway child's process.memoryUsage() at `t` seconds into a phase */
+type MemorySample = GatewayStats & { t: number };
 
 function startChild(upstreamUrl: string) {
   const child = fork(fileURLToPath(import.meta.url), ['--gateway-child', upstreamUrl], {
@@ -173,7 +194,9 @@ function startChild(upstreamUrl: string) {
       return p;
     },
     direct: (n: number, head: string) => {
-      const p = next() as Promise<GatewayStats & { seconds: number; statuses: Record<string, number> }>;
+      const p = next() as Promise<
+        GatewayStats & { seconds: number; statuses: Record<string, number>; samples: MemorySample[] }
+      >;
       child.send({ type: 'direct', n, head });
       return p;
     },
@@ -232,7 +255,7 @@ async function main(): Promise<void> {
   const start = await gw.stats();
 
   const stats = { requests: 0, byStatus: new Map<number, number>(), invalidTokens: 0, errors: 0 };
-  const samples: { t: number; rss: number }[] = [{ t: 0, rss: start.rss }];
+  const samples: MemorySample[] = [{ t: 0, ...start }];
   const started = Date.now();
   const deadline = started + args.minutes * 60_000;
   let counter = 0;
@@ -330,7 +353,7 @@ async function main(): Promise<void> {
     }
   };
   const sampler = setInterval(() => {
-    void gw.stats().then((s) => samples.push({ t: Math.round((Date.now() - started) / 1000), rss: s.rss }));
+    void gw.stats().then((s) => samples.push({ t: Math.round((Date.now() - started) / 1000), ...s }));
   }, 10_000);
   const progress = setInterval(() => {
     process.stderr.write(
@@ -350,6 +373,8 @@ async function main(): Promise<void> {
 
   const fivexx = [...stats.byStatus].filter(([s]) => s >= 500).reduce((a, [, c]) => a + c, 0);
   const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+  const line = (m: MemorySample) =>
+    `${m.t}s rss ${mb(m.rss)} heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} external ${mb(m.external)}`;
   const report = {
     minutes: args.minutes,
     concurrency: args.concurrency,
@@ -366,13 +391,15 @@ async function main(): Promise<void> {
     gateway_rss_end: mb(end.rss),
     gateway_heap_start: mb(start.heapUsed),
     gateway_heap_end: mb(end.heapUsed),
-    gateway_rss_samples: samples.map((s) => `${s.t}s:${mb(s.rss)}`).join(' '),
+    // rss, V8 heap used / reserved, and memory outside the heap (Buffers, native), over time
+    gateway_memory_samples: samples.map(line),
     gateway_log_lines: end.logLines,
     ...(direct && afterDirect
       ? {
           direct_invalid_tokens: rest,
           direct_seconds: direct.seconds,
           direct_statuses: direct.statuses,
+          direct_memory_samples: direct.samples.map(line),
           gateway_rss_after_direct: mb(afterDirect.rss),
           gateway_heap_after_direct: mb(afterDirect.heapUsed),
         }

@@ -9,10 +9,11 @@
  * `exp`, inactive ones briefly; concurrent look-ups of one token share one request.
  */
 import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import type { IntrospectionConfig } from '../config/schema.js';
 import { invalidToken, temporarilyUnavailable } from '../errors/oauth-error.js';
 import type { BearerAuthenticator, JwtPeek } from './bearer-authenticator.js';
+import { tokenCache } from './cache-bounds.js';
 import type { Identity } from './identity.js';
 import { fetchJsonObject } from './jwks-http.js';
 import { readIntrospection, type IntrospectionVerdict } from './introspection-answer.js';
@@ -76,7 +77,7 @@ export class IntrospectionAuthenticator implements BearerAuthenticator {
     this.audience = typeof options.audience === 'string' ? [options.audience] : options.audience;
     this.now = options.now ?? Date.now;
     this.fetchFn = options.fetch;
-    this.cache = new LRUCache({ max: options.cacheMax ?? 50_000 });
+    this.cache = tokenCache<Cached>({ max: options.cacheMax ?? 50_000, measure: (v) => v.verdict });
   }
 
   async authenticate(token: string, _peek: JwtPeek | undefined): Promise<Identity> {

@@ -11,13 +11,14 @@
  */
 import { createHash } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWSHeaderParameters } from 'jose';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import type { TrustedIssuerConfig } from '../config/schema.js';
 import { invalidToken, temporarilyUnavailable } from '../errors/oauth-error.js';
 import { isCanonicalCompactJws } from './canonical-jws.js';
 import { joseErrorToOAuth } from './jose-errors.js';
 import type { BearerAuthenticator, JwtPeek } from './bearer-authenticator.js';
 import type { Identity } from './identity.js';
+import { tokenCache } from './cache-bounds.js';
 import { JwksCache, JwksUnavailableError, type JwksCacheOptions, type JwksCacheStats } from './jwks-cache.js';
 import { scopesFromClaims } from './scope-claims.js';
 import { otherKindMarker, typAccepted } from './token-kind.js';
@@ -73,7 +74,7 @@ export class TrustedIssuerAuthenticator implements BearerAuthenticator {
         jwks: new JwksCache(config.jwks_uri, { now: this.now, ...options.jwks }),
       });
     }
-    this.cache = new LRUCache({ max: options.cacheMax ?? 50_000 });
+    this.cache = tokenCache<Cached>({ max: options.cacheMax ?? 50_000, measure: (v) => v.identity });
   }
 
   async authenticate(token: string, peek: JwtPeek | undefined): Promise<Identity | undefined> {

@@ -1,64 +1,51 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
-import { ConfigError } from '../config/config-error.js';
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { loadConfigFile } from '../config/load-config.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { createLogger } from '../server/logger.js';
 import { startGateway, type RunningGateway, type StartOptions } from '../server/start-gateway.js';
+import { serialReloader, watchConfig } from './config-reload.js';
+import { startPrimary, startWorker } from './start-cluster.js';
 
-/** How long a burst of file events (an editor's write, rename, chmod) is left to settle before one reload. */
-const DEBOUNCE_MS = 200;
+export type StartCommandOptions = StartOptions & { configPath: string };
+
+/** `server.workers` as a process count: `auto` is one per core the process may use. */
+export function workerCount(setting: GatewayConfig['server']['workers']): number {
+  return setting === 'auto' ? availableParallelism() : setting;
+}
 
 /** SIGTERM exits within this bound whatever happens: the drain (25 s) plus closing the store. */
 const FORCED_EXIT_MS = 30_000;
 
 /**
  * `scopegate start`: runs until SIGTERM/SIGINT (drain in-flight requests, exit 0). SIGHUP and a change of the
- * config file reload it: validated, swapped atomically; an invalid file is logged with `file:line:col` per problem
- * and the old config stays.
+ * config file reload it: validated, swapped atomically; an invalid file is logged and the old config stays. With
+ * `server.workers` above 1 this process becomes the cluster's primary (admin listener, reloads, restarts) and forks
+ * the workers that serve the public listener.
  */
-export async function startCommand(options: StartOptions & { configPath: string }): Promise<RunningGateway> {
+export async function startCommand(options: StartCommandOptions): Promise<RunningGateway> {
+  if (cluster.isWorker) return startWorker(options);
+  const workers = workerCount((options.config ?? loadConfigFile(resolve(options.configPath))).server.workers);
+  if (workers > 1) return startPrimary(options, workers);
+  return startSingle(options);
+}
+
+async function startSingle(options: StartCommandOptions): Promise<RunningGateway> {
   // The watch starts before the listeners, so an edit right after the "listening" line is never missed.
   let ready: (gateway: RunningGateway) => void = () => undefined;
-  let reloading: Promise<unknown> = new Promise<RunningGateway>((resolve) => (ready = resolve));
-  const reload = (why: string) => {
-    // One reload at a time, in order: a SIGHUP during a file-triggered reload runs after it.
-    reloading = reloading.then(async () => {
-      const { logger } = gateway;
-      try {
-        const restartOnly = await gateway.reload();
-        logger.info({ reason: why }, 'config reloaded');
-        if (restartOnly.length > 0) logger.warn({ settings: restartOnly }, 'these changes apply only after a restart');
-      } catch (err) {
-        const problems = err instanceof ConfigError ? err.message.split('\n') : [(err as Error).message];
-        logger.error({ reason: why, problems }, 'config reload failed; keeping the previous config');
-      }
-    });
-  };
-
-  let timer: NodeJS.Timeout | undefined;
-  let watcher: FSWatcher | undefined;
-  const file = resolve(options.configPath);
-  let watchFailed = false;
-  try {
-    // Watch the folder, not the file: editors and config managers replace the file (rename), which ends a file watch.
-    watcher = watch(dirname(file), { persistent: false }, (_event, name) => {
-      if (name !== null && name !== basename(file)) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => reload('file_changed'), DEBOUNCE_MS);
-    });
-    watcher.on('error', () => gateway.logger.warn('the config watch stopped; reload with SIGHUP'));
-  } catch {
-    watchFailed = true;
-  }
+  const logger = options.logger ?? createLogger();
+  const reload = serialReloader(new Promise<RunningGateway>((resolve) => (ready = resolve)));
+  const watcher = watchConfig(options.configPath, () => reload('file_changed'), logger);
   let gateway: RunningGateway;
   try {
-    gateway = await startGateway(options);
+    gateway = await startGateway({ ...options, logger });
   } catch (err) {
-    watcher?.close();
-    clearTimeout(timer);
+    watcher.close();
     throw err;
   }
-  const { logger } = gateway;
   ready(gateway);
-  if (watchFailed) logger.warn('cannot watch the config file; reload with SIGHUP');
+  if (watcher.failed) logger.warn('cannot watch the config file; reload with SIGHUP');
   process.on('SIGHUP', () => reload('sighup'));
 
   let stopping = false;
@@ -68,8 +55,7 @@ export async function startCommand(options: StartOptions & { configPath: string 
     // The forced exit is armed first and kept referenced, so nothing (a log line, a stuck socket) can skip it.
     setTimeout(() => process.exit(1), FORCED_EXIT_MS);
     logger.info({ signal }, 'draining');
-    watcher?.close();
-    clearTimeout(timer);
+    watcher.close();
     gateway.close().then(
       () => {
         logger.info('stopped');

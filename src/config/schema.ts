@@ -110,6 +110,12 @@ const serverSchema = z.strictObject({
     })
     .optional()
     .describe('serve HTTPS on both listeners; the files are re-read when they change'),
+  workers: z
+    .union([z.int().min(1).max(256), z.literal('auto')])
+    .default(1)
+    .describe(
+      'processes sharing the public listener (node:cluster); auto: one per core. More than 1 needs a shared store',
+    ),
   cors: z
     .strictObject({
       origins: z.array(z.union([httpUrl, z.literal('*')])).min(1),

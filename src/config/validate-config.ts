@@ -54,6 +54,11 @@ export function validateConfig(config: GatewayConfig): Problem[] {
     if (unknown.length > 0)
       add(['admin', 'tokens', i, 'organizations'], `not listed in organizations: ${unknown.join(', ')}`);
   });
+  if (config.store === 'memory:' && config.server.workers !== 1)
+    add(
+      ['server', 'workers'],
+      'store memory: keeps state in one process; several workers need a shared store (sqlite:PATH or redis://)',
+    );
   if (config.admin.secret_ttl > config.admin.secret_max_ttl)
     add(['admin', 'secret_ttl'], 'longer than admin.secret_max_ttl');
   if (config.server.admin_listen) {

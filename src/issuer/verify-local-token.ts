@@ -5,8 +5,9 @@
  * 250 ms, so a revocation on any instance sharing the store applies within a second.
  */
 import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import type { BearerAuthenticator, JwtPeek } from '../auth/bearer-authenticator.js';
+import { tokenCache } from '../auth/cache-bounds.js';
 import { isCanonicalCompactJws } from '../auth/canonical-jws.js';
 import { clientInactiveReason, issuedBeforeRevocation } from '../auth/client-check.js';
 import { localIssuerOf, type Identity } from '../auth/identity.js';
@@ -36,7 +37,8 @@ export type VerifiedTokenCache = LRUCache<string, Verified>;
 
 /** The verified-signature cache: bounded, and no entry outlives its token (STYLE.md "Caches are bounded"). */
 export function createVerifiedTokenCache(max = 50_000): VerifiedTokenCache {
-  return new LRUCache({ max, ttl: 60_000, ttlAutopurge: false });
+  // bounded by entries and by bytes (cache-bounds.ts): a flood of distinct valid tokens cannot grow the heap
+  return tokenCache<Verified>({ max, measure: (v) => v.claims, ttl: 60_000 });
 }
 
 export interface Verified {

@@ -59,6 +59,7 @@ export class GatewayMetrics {
       help: 'Seconds until the earliest live secret or API key of a client created through the admin API expires (0: none is live)',
       labelNames: ['client'],
       registers,
+      aggregator: 'first', // every worker (server.workers) computes the same value
       collect() {
         this.reset();
         const now = Date.now();
@@ -90,6 +91,7 @@ export class GatewayMetrics {
       help: 'Hits / look-ups since start by cache (0 before the first look-up)',
       labelNames: ['cache'],
       registers,
+      aggregator: 'average',
       collect() {
         for (const [cache, s] of Object.entries(caches()) as [CacheName, { hits: number; misses: number }][]) {
           const total = s.hits + s.misses;

@@ -45,22 +45,31 @@ export interface SharedRates {
 export class ClientRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
 
-  constructor(private readonly shared?: SharedRates) {}
+  /**
+   * `shared`: a store that shares limits between instances (Redis); then every instance and worker takes from one
+   * budget. `share`: without one, how many processes split each client's limit (server.workers): each allows
+   * limit / share (at least 1), so together they never allow more than the configured rate (docs/decisions.md).
+   */
+  constructor(
+    private readonly shared?: SharedRates,
+    private readonly share = 1,
+  ) {}
 
   /**
    * Takes one request's worth; 0 when the request may pass, else the ms until it would. Synchronous with a local
    * store; a promise (which never rejects) with a shared one.
    */
-  take(who: RateSubject, rate: Rate, now: number): number | Promise<number> {
+  take(who: RateSubject, configured: Rate, now: number): number | Promise<number> {
     const key = bucketKey(who);
     const shared = this.shared;
-    if (!shared) return this.takeLocal(key, rate, now);
-    return shared.consumeRate(`client:${key}`, rate.limit, rate.windowMs, rate.limit, now).then(
+    if (!shared) {
+      const limit = this.share > 1 ? Math.max(1, Math.floor(configured.limit / this.share)) : configured.limit;
+      return this.takeLocal(key, { ...configured, limit }, now);
+    }
+    return shared.consumeRate(`client:${key}`, configured.limit, configured.windowMs, configured.limit, now).then(
       (result) => (result.allowed ? 0 : Math.max(1, result.retryAfterMs)),
-      () => {
-        const share = Math.max(1, rate.limit / shared.instances());
-        return this.takeLocal(key, { ...rate, limit: share }, now);
-      },
+      // every process of every instance holds its own connection, so `instances()` counts workers too
+      () => this.takeLocal(key, { ...configured, limit: Math.max(1, configured.limit / shared.instances()) }, now),
     );
   }
 

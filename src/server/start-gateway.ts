@@ -56,9 +56,19 @@ export interface StartOptions {
   drainTimeoutMs?: number;
   /** the console's session lifetimes (default 15 min idle, 8 h at most); tests shorten them */
   console?: ConsoleSessionOptions;
+  /**
+   * which listeners this process opens (server.workers): `public` in a worker, `admin` in the cluster's primary,
+   * `both` otherwise (default)
+   */
+  listeners?: 'both' | 'public' | 'admin';
+  /** what the admin listener's /metrics serves instead of this process's registry (the primary: every worker's) */
+  metricsSource?: () => Promise<string>;
+  /** how many processes split each client's rate_limit (server.workers) */
+  rateShare?: number;
 }
 
 export interface RunningGateway {
+  /** the public listener's URL; '' when this process opens none (`listeners: 'admin'`, the cluster's primary) */
   url: string;
   adminUrl?: string;
   server: Server;
@@ -102,6 +112,7 @@ function restartOnlyChanges(before: GatewayConfig, after: GatewayConfig): string
   const changed: string[] = [];
   if (before.server.listen !== after.server.listen) changed.push('server.listen');
   if (before.server.admin_listen !== after.server.admin_listen) changed.push('server.admin_listen');
+  if (before.server.workers !== after.server.workers) changed.push('server.workers');
   if (before.store !== after.store) changed.push('store');
   if (before.issuer?.keys !== after.issuer?.keys || (before.issuer === undefined) !== (after.issuer === undefined)) {
     changed.push('issuer (enabling, disabling or its keys)');
@@ -200,7 +211,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const load = (): GatewayConfig => options.config ?? loadConfigFile(configPath!, { serving: true });
   const fileConfig = load();
   const config = fileConfig;
-  const adminAddress = options.adminListen ?? config.server.admin_listen;
+  const opens = options.listeners ?? 'both';
+  const adminAddress = opens === 'public' ? undefined : (options.adminListen ?? config.server.admin_listen);
   const adminProblem = adminAddress ? adminListenerProblem(config, adminAddress) : undefined;
   if (adminProblem) throw new Error(adminProblem);
 
@@ -291,7 +303,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     services.clientSecrets.onUsed = (clientId, secretId) => usage.record(clientId, secretId);
     runtime = buildRuntime(compiled, services, true, () => current().compiled);
     const shared = store.shared ? { consumeRate: store.consumeRate.bind(store), instances } : undefined;
-    const limits: GatewayLimits = { clients: new ClientRateLimiter(shared), failedAuth, now };
+    const limits: GatewayLimits = { clients: new ClientRateLimiter(shared, options.rateShare), failedAuth, now };
 
     const countFailure = (clientId: string | undefined, address: string | undefined) => {
       failedAuth.recordFailure(address, clientId, now()).catch((err: unknown) => {
@@ -350,12 +362,13 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       } else socket.destroy();
     });
 
-    const url = await listen(server, options.listen ?? config.server.listen);
+    const url = opens === 'admin' ? '' : await listen(server, options.listen ?? config.server.listen);
     let adminUrl: string | undefined;
     if (adminAddress) {
       const extend = (app: Express) => {
         app.get('/metrics', async (_req, res) => {
-          res.set({ 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).send(await metrics.metrics());
+          const text = await (options.metricsSource ?? (() => metrics.metrics()))();
+          res.set({ 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).send(text);
         });
       };
       adminServer = tracked(
@@ -378,7 +391,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       adminUrl = await listen(adminServer, adminAddress);
     }
     tls?.watch();
-    logger.info({ url, admin_url: adminUrl }, 'listening');
+    logger.info({ url: url || undefined, admin_url: adminUrl }, 'listening');
 
     const publicServer = server;
     const stopRegistry = () => {

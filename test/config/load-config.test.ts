@@ -113,6 +113,7 @@ describe('parseConfig: the SPEC example', () => {
       failed_auth_limit: { limit: 20, windowMs: 60_000 },
       mode: 'enforce',
       trusted_proxies: [],
+      workers: 1,
       cors: { origins: ['https://partner.example'], max_age: 600_000 },
     });
   });
@@ -199,6 +200,7 @@ describe('parseConfig: defaults', () => {
           failed_auth_limit: { limit: 20, windowMs: 60_000 },
           mode: 'enforce',
           trusted_proxies: [],
+          workers: 1,
         },
         trusted_issuers: [],
         store: 'sqlite:./data/scopegate.db',
@@ -803,5 +805,25 @@ describe('parseConfig: admin tokens and organizations (SPEC.md 10)', () => {
   it('refuses a non-loopback admin listener without TLS and an admin token', () => {
     const text = `server: { admin_listen: "0.0.0.0:9901" }\n`;
     expect(() => parseConfig(text, 'gateway.yaml', { env: {} })).toThrow(/needs server.tls and an admin token/);
+  });
+});
+
+describe('server.workers (SPEC.md 9)', () => {
+  it('takes a count from 1 or auto, nothing else', () => {
+    expect(parseConfig('server: { workers: 4 }\n', 'g.yaml', { env: {} }).server.workers).toBe(4);
+    expect(parseConfig('server: { workers: auto }\n', 'g.yaml', { env: {} }).server.workers).toBe('auto');
+    for (const bad of ['0', '-1', '1.5', 'all']) {
+      expect(problemOf(`server: { workers: ${bad} }\n`)).toMatchObject({ key: 'server.workers' });
+    }
+  });
+
+  it('refuses store memory: with more than one worker, or auto', () => {
+    for (const workers of ['2', 'auto']) {
+      expect(problemOf(`store: "memory:"\nserver: { workers: ${workers} }\n`)).toMatchObject({
+        key: 'server.workers',
+        message: expect.stringContaining('shared store') as string,
+      });
+    }
+    expect(parseConfig('store: "memory:"\nserver: { workers: 1 }\n', 'g.yaml', { env: {} }).server.workers).toBe(1);
   });
 });

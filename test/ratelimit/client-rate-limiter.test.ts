@@ -50,3 +50,16 @@ describe('ClientRateLimiter (token bucket)', () => {
     expect(l.take(foreign, perSecond(1), 0)).toBe(0); // dropped with the reload: not a local client
   });
 });
+
+describe('ClientRateLimiter shared by workers (server.workers)', () => {
+  it('allows limit / workers in each process, at least 1, so together they never pass the limit', () => {
+    const two = new ClientRateLimiter(undefined, 2);
+    let passed = 0;
+    for (let i = 0; i < 10; i++) if (two.take(A, perSecond(5), 0) === 0) passed++;
+    expect(passed).toBe(2);
+    expect(two.take(A, perSecond(5), 500)).toBe(0); // refilled at 2 per second
+    const many = new ClientRateLimiter(undefined, 8);
+    expect(many.take(B, perSecond(5), 0)).toBe(0);
+    expect(many.take(B, perSecond(5), 0)).toBeGreaterThan(0);
+  });
+});
