@@ -243,21 +243,17 @@ describe.skipIf(!hasChromium)('console as operator', () => {
     await page.getByRole('heading', { level: 1, name: 'Audit' }).waitFor();
     await page.getByLabel('Client', { exact: true }).fill(clientId);
     await page.getByRole('button', { name: 'Apply filters' }).click();
+    const rows = () =>
+      page
+        .getByRole('table', { name: /records/ })
+        .locator('tbody tr')
+        .allTextContents();
+    const actions = async () => (await rows()).map((r) => /ops(create|rotate|update|revoke|restore|mint)/.exec(r)?.[1]);
+    // the filtered answer replaces the table when it arrives: wait for it rather than for any rows
     await expect
-      .poll(() =>
-        page
-          .getByRole('table', { name: /records/ })
-          .getByRole('row')
-          .count(),
-      )
-      .toBeGreaterThan(1);
-    const rows = await page
-      .getByRole('table', { name: /records/ })
-      .locator('tbody tr')
-      .allTextContents();
-    const actions = rows.map((r) => /ops(create|rotate|update|revoke|restore|mint)/.exec(r)?.[1]);
-    expect(actions).toEqual(['create', 'rotate', 'create', 'mint', 'update', 'revoke', 'restore']);
-    expect(rows.every((r) => r.includes(clientId))).toBe(true);
+      .poll(actions, { timeout: 10_000 })
+      .toEqual(['create', 'rotate', 'create', 'mint', 'update', 'revoke', 'restore']);
+    expect((await rows()).every((r) => r.includes(clientId))).toBe(true);
     await page.getByLabel('Actor', { exact: true }).fill('nobody');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.getByText('No records match.').waitFor();
