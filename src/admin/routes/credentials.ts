@@ -1,5 +1,5 @@
 import { generateSecret, hashApiKey } from '../../auth/secret-hash.js';
-import { audit, type AdminContext, type AdminRequest, type AdminResponse } from '../admin-context.js';
+import { audit, type AdminContext, type AdminRequest, type AdminResponse, type AdminRoute } from '../admin-context.js';
 import { badRequest, notFound } from '../admin-error.js';
 import { requireStoreClient, saveClient } from '../client-lookup.js';
 import { parseBody, rotateSchema } from '../request-schemas.js';
@@ -105,4 +105,37 @@ export async function deleteCredential(
     changes: { [kind]: { before: found.client[kind].map((c) => c.id), after: next[kind].map((c) => c.id) } },
   });
   return { status: 204 };
+}
+
+/** The three routes of one credential kind (SPEC.md 10): rotate (POST), list without values (GET), delete. */
+export function credentialRoutes(
+  kind: CredentialKind,
+  segment: string,
+  idParam: string,
+  noun: { one: string; many: string },
+): AdminRoute[] {
+  const base = `/admin/clients/{id}/${segment}`;
+  return [
+    {
+      method: 'POST',
+      path: base,
+      write: true,
+      summary: `Rotate: add ${noun.one}, end the older one after the overlap`,
+      handler: (req, ctx) => issueCredential(kind, req, ctx),
+    },
+    {
+      method: 'GET',
+      path: base,
+      write: false,
+      summary: `List ${noun.many} (never a value)`,
+      handler: (req, ctx) => listCredentials(kind, req, ctx),
+    },
+    {
+      method: 'DELETE',
+      path: `${base}/{${idParam}}`,
+      write: true,
+      summary: `Delete ${noun.one}`,
+      handler: (req, ctx) => deleteCredential(kind, req, ctx),
+    },
+  ];
 }
