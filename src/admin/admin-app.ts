@@ -181,8 +181,6 @@ export function createAdminApp(deps: AdminDeps): express.Express {
  */
 function clientFault(err: unknown): OAuthError | undefined {
   if (err instanceof OAuthError) return err;
-  // a write the store could not record is 503 + Retry-After, never acknowledged (SPEC.md 9)
-  if (isStoreFailure(err)) return storeUnavailable();
   if (err instanceof URIError) return invalidRequest('malformed percent-encoding in path', 'bad_path');
   const status = typeof err === 'object' && err !== null ? (err as { status?: unknown; statusCode?: unknown }) : {};
   const code = typeof status.status === 'number' ? status.status : status.statusCode;

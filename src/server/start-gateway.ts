@@ -394,9 +394,6 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     logger.info({ url: url || undefined, admin_url: adminUrl }, 'listening');
 
     const publicServer = server;
-    const stopRegistry = () => {
-      clientRegistry.stop();
-    };
     const admin = adminServer;
     const drainTimeoutMs = options.drainTimeoutMs ?? 25_000;
     return {
@@ -433,7 +430,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         tls?.close();
         await Promise.all([drain(publicServer, drainTimeoutMs), admin ? drain(admin, drainTimeoutMs) : undefined]);
         current().close();
-        stopRegistry();
+        clientRegistry.stop();
         await store.close();
       },
     };
