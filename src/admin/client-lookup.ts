@@ -2,7 +2,13 @@ import type { ClientConfig } from '../config/schema.js';
 import { managesOrganizations } from './admin-auth.js';
 import type { AdminContext, AdminRequest } from './admin-context.js';
 import { conflict, forbidden, notFound, preconditionFailed, stored } from './admin-error.js';
-import { CLIENT_KIND, viewFileClient, viewStoreClient, type ClientView, type StoredClient } from './stored-client.js';
+import {
+  CLIENT_KIND,
+  viewFileClient,
+  viewStoreClient,
+  type ClientView,
+  type StoredClient,
+} from '../store/stored-client.js';
 
 export type FoundClient =
   { source: 'file'; client: ClientConfig } | { source: 'store'; client: StoredClient; version: number };

@@ -1,6 +1,6 @@
 import type { ChangeFeed, StoreChange } from '../store/change-feed.js';
 import type { DocumentStore } from '../store/documents.js';
-import { CLIENT_KIND, type StoredClient } from './stored-client.js';
+import { CLIENT_KIND, type StoredClient } from '../store/stored-client.js';
 
 export interface RegisteredClient {
   client: StoredClient;

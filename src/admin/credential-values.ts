@@ -1,7 +1,7 @@
 /** Ids and values of generated credentials, and the audit diff of a client (secrets only as their ids). */
 import { randomBytes } from 'node:crypto';
 import { generateSecret, hashSecret } from '../auth/secret-hash.js';
-import type { StoredClient, StoredCredential } from './stored-client.js';
+import type { StoredClient, StoredCredential } from '../store/stored-client.js';
 
 export const newCredentialId = (prefix: string) => `${prefix}_${randomBytes(9).toString('base64url')}`;
 

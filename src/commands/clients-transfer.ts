@@ -1,7 +1,7 @@
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { appendAudit } from '../admin/audit-trail.js';
-import { CLIENT_KIND, type StoredClient } from '../admin/stored-client.js';
+import { CLIENT_KIND, type StoredClient } from '../store/stored-client.js';
 import { unknownOrganizations, unlicensedScopes } from '../config/licence-rules.js';
 import { withCliContext } from '../issuer/cli-context.js';
 
@@ -82,7 +82,7 @@ export async function clientsImportCommand(configPath: string, text: string): Pr
     let created = 0;
     let replaced = 0;
     for (const input of parsed.data.clients) {
-      if (ctx.compiled.clients.has(input.id))
+      if (ctx.compiled.config.clients.some((c) => c.id === input.id))
         throw new Error(`import: client "${input.id}" is defined in gateway.yaml`);
       // the same licence rules as the API and `check`: an import cannot widen what an organization may grant
       const orgs = ctx.compiled.config.organizations;

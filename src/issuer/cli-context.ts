@@ -10,6 +10,7 @@ import type { ClientConfig, IssuerConfig } from '../config/schema.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
+import { CLIENT_KIND, toClientEntry, type StoredClient } from '../store/stored-client.js';
 import { loadKeys, type KeySet } from './keys.js';
 
 export interface CliContext {
@@ -18,16 +19,24 @@ export interface CliContext {
   configDir: string;
 }
 
-/** Loads the config and opens its store, runs `fn`, and closes the store whatever happens. */
+/**
+ * Loads the config and opens its store, runs `fn`, and closes the store whatever happens. The clients are those of
+ * the config and those created through the admin API (in the store), as a running gateway sees them.
+ */
 export async function withCliContext<T>(configPath: string, fn: (ctx: CliContext) => Promise<T>): Promise<T> {
-  const compiled = compileConfig(loadConfigFile(configPath));
+  const config = loadConfigFile(configPath);
   const configDir = dirname(resolve(configPath));
   // same prefix as the gateways; a CLI can afford a longer command timeout than the request path
-  const store = await openStore(compiled.config.store, configDir, {
-    prefix: compiled.config.store_options.prefix,
-    commandTimeoutMs: Math.max(1000, compiled.config.store_options.command_timeout),
+  const store = await openStore(config.store, configDir, {
+    prefix: config.store_options.prefix,
+    commandTimeoutMs: Math.max(1000, config.store_options.command_timeout),
   });
   try {
+    const stored = await store.listDocuments(CLIENT_KIND);
+    const compiled = compileConfig(
+      config,
+      stored.map((doc) => toClientEntry(JSON.parse(doc.body) as StoredClient)),
+    );
     return await fn({ compiled, store, configDir });
   } finally {
     await store.close();
@@ -42,7 +51,7 @@ export function requireIssuer(compiled: CompiledConfig): IssuerConfig {
 
 export function requireClient(compiled: CompiledConfig, clientId: string): ClientConfig {
   const client = compiled.clients.get(clientId);
-  if (!client) throw new Error(`unknown client "${clientId}": no client with this id in the config`);
+  if (!client) throw new Error(`unknown client "${clientId}": no client with this id in the config or the store`);
   return client;
 }
 

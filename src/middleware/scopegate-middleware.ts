@@ -13,7 +13,7 @@ import { decide } from '../pipeline/decide.js';
 import { clientAddress } from '../proxy/client-address.js';
 import { upstreamHeaders } from '../proxy/upstream-headers.js';
 import { ClientRegistry } from '../admin/client-registry.js';
-import { toClientEntry } from '../admin/stored-client.js';
+import { toClientEntry } from '../store/stored-client.js';
 import { buildRuntime, withClients, type Runtime } from '../runtime/runtime.js';
 import { ClientStateCache } from '../store/client-state-cache.js';
 import { openStore } from '../store/open-store.js';

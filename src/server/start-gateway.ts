@@ -17,7 +17,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import { createAdminApp } from '../admin/admin-app.js';
 import type { ConsoleSessionOptions } from '../admin/console/console-sessions.js';
 import { ClientRegistry } from '../admin/client-registry.js';
-import { toClientEntry } from '../admin/stored-client.js';
+import { toClientEntry } from '../store/stored-client.js';
 import { UsageRecorder } from '../admin/usage-recorder.js';
 import type { ClientEntry } from '../config/compile-config.js';
 import { adminListenerProblem } from '../config/licence-rules.js';

@@ -1,7 +1,7 @@
 /** The registry never lets a refresh that read the store before a local write undo that write. */
 import { describe, expect, it } from 'vitest';
 import { ClientRegistry } from '../../src/admin/client-registry.js';
-import { CLIENT_KIND } from '../../src/admin/stored-client.js';
+import { CLIENT_KIND } from '../../src/store/stored-client.js';
 import type { StoredDocument } from '../../src/store/documents.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 

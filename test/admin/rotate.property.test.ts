@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rotate } from '../../src/admin/routes/credentials.js';
-import type { StoredCredential } from '../../src/admin/stored-client.js';
+import type { StoredCredential } from '../../src/store/stored-client.js';
 
 const DAY = 86_400_000;
 

@@ -15,7 +15,7 @@ import {
 import { grantProblem } from '../grant-rules.js';
 import { createClientSchema, parseBody, updateClientSchema } from '../request-schemas.js';
 import { diff, newCredentialId, newSecret } from '../credential-values.js';
-import { CLIENT_KIND, type StoredClient } from '../stored-client.js';
+import { CLIENT_KIND, type StoredClient } from '../../store/stored-client.js';
 import { USAGE_KIND } from '../usage-recorder.js';
 
 function orgConfig(ctx: AdminContext) {

@@ -3,7 +3,7 @@ import { audit, type AdminContext, type AdminRequest, type AdminResponse, type A
 import { badRequest, notFound } from '../admin-error.js';
 import { requireStoreClient, saveClient } from '../client-lookup.js';
 import { parseBody, rotateSchema } from '../request-schemas.js';
-import { viewCredential, type StoredClient, type StoredCredential } from '../stored-client.js';
+import { viewCredential, type StoredClient, type StoredCredential } from '../../store/stored-client.js';
 import { newCredentialId, newSecret } from '../credential-values.js';
 
 /** Secrets (scrypt, `sec_` ids) and API keys (sha256, `key_` ids) share one lifecycle (SPEC.md 10). */

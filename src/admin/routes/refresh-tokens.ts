@@ -7,7 +7,7 @@ import { audit, type AdminContext, type AdminRequest, type AdminRoute } from '..
 import { badRequest, conflict, stored } from '../admin-error.js';
 import { organizationsOf, requireClient } from '../client-lookup.js';
 import { mintSchema, parseBody } from '../request-schemas.js';
-import { toClientEntry } from '../stored-client.js';
+import { toClientEntry } from '../../store/stored-client.js';
 
 const DAY_MS = 86_400_000;
 const DEFAULT_MS = 3_600_000;

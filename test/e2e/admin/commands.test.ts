@@ -11,6 +11,10 @@ import { auditVerifyCommand } from '../../../src/commands/audit-verify.js';
 import { clientsExportCommand, clientsImportCommand } from '../../../src/commands/clients-transfer.js';
 import { hashSecretCommand } from '../../../src/commands/hash-secret.js';
 import { hashApiKey } from '../../../src/auth/secret-hash.js';
+import { restoreCommand } from '../../../src/commands/restore.js';
+import { revokeCommand } from '../../../src/commands/revoke.js';
+import { tokenCommand } from '../../../src/commands/token.js';
+import { postForm } from '../issuer/harness.js';
 import { runCli } from '../ops/cli.js';
 import { adminConfig, newTokens, startAdminGateway } from './harness.js';
 
@@ -94,5 +98,32 @@ describe('audit verify, clients export and import', () => {
       hashSecretCommand({ apiKey: false, admin: true, generate: false, input: 'short-but-16chars!' }),
     ).rejects.toThrow(/128 bits/);
     expect(await adminConfig('http://127.0.0.1:1', newTokens())).toContain('role: operator');
+  });
+});
+
+describe('the CLI knows clients created through the admin API', () => {
+  it('revoke, restore and token act on a store client as on a file client', async () => {
+    const h = await startAdminGateway();
+    try {
+      const created = await h.call(h.tokens.operator, 'POST', '/admin/clients', {
+        id: 'cli-store',
+        name: 'Made by API',
+        scopes: ['menu:read'],
+      });
+      expect(created.status).toBe(201);
+      const secret = (created.body.secret as { value: string }).value;
+      const grant = () =>
+        postForm(h.gw.url, '/oauth/token', { id: 'cli-store', secret }, { grant_type: 'client_credentials' });
+      expect((await grant()).status).toBe(200);
+
+      expect(await revokeCommand({ configPath: h.gw.configPath, client: 'cli-store' })).toMatch(/^revoked/);
+      expect((await grant()).status).toBe(401);
+      await expect(tokenCommand({ configPath: h.gw.configPath, client: 'cli-store' })).rejects.toThrow(/revoked/);
+      expect(await restoreCommand({ configPath: h.gw.configPath, client: 'cli-store' })).toMatch(/^restored/);
+      expect((await grant()).status).toBe(200);
+      expect(await tokenCommand({ configPath: h.gw.configPath, client: 'cli-store' })).toMatch(/^eyJ/);
+    } finally {
+      await h.close();
+    }
   });
 });
