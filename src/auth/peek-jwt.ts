@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
 import type { JwtPeek } from './bearer-authenticator.js';
 import { isCanonicalBase64url } from './canonical-jws.js';
+import { sha256Text } from './sha256.js';
 
 /** Either base64 alphabet with optional padding: lenient on purpose, so a mis-spelled JWS is still seen as one. */
 const ANY_BASE64 = /^[A-Za-z0-9_\-+/]+=*$/;
 
 /** The key every per-token cache uses: the SHA-256 of the token text, never the token itself. */
 export function tokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return sha256Text(token, 'base64url');
 }
 
 function decodePart(part: string): Record<string, unknown> | undefined {
