@@ -6,7 +6,8 @@ import type { BearerAuthenticator } from './bearer-authenticator.js';
 import { clientInactiveReason } from './client-check.js';
 import type { ClientSecretVerifier } from './client-secret-verifier.js';
 import { localIssuerOf, type Credential, type Identity } from './identity.js';
-import { peekJwt } from './peek-jwt.js';
+import type { PeekCache } from './peek-cache.js';
+import { peekJwt, tokenHash } from './peek-jwt.js';
 import { hashApiKey } from './secret-hash.js';
 
 export interface AuthContext {
@@ -16,6 +17,8 @@ export interface AuthContext {
   clientSecrets: ClientSecretVerifier;
   clientStates: ClientStateCache;
   now: () => number;
+  /** decoded tokens that were accepted, by SHA-256 (peek-cache.ts); without it every request decodes */
+  peeks?: PeekCache;
   /** told which API key of a store client was used (for its last_used_at); best effort */
   onApiKeyUsed?: (clientId: string, keyId: string) => void;
 }
@@ -52,14 +55,19 @@ export async function authenticate(
 }
 
 async function authenticateBearer(token: string, ctx: AuthContext): Promise<Identity> {
-  const peek = peekJwt(token);
+  const hash = tokenHash(token);
+  const cached = ctx.peeks?.get(hash);
+  const peek = cached ?? peekJwt(token, hash);
   if (peek && !peek.canonical) {
     // RFC 7515 7.1: one spelling per token, so no cache or deny list keyed on the token text can be sidestepped.
     throw rejected(invalidToken('the token is not unpadded base64url', 'non_canonical_jws'), undefined);
   }
   for (const authenticator of ctx.bearer) {
     const identity = await authenticator.authenticate(token, peek);
-    if (identity) return identity;
+    if (identity) {
+      if (peek && !cached) ctx.peeks?.set(hash, peek);
+      return identity;
+    }
   }
   throw rejected(invalidToken(peek ? 'token issuer is not trusted' : 'unknown token', 'unknown_token'), undefined);
 }

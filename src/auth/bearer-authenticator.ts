@@ -6,6 +6,8 @@ export interface JwtPeek {
   payload: Readonly<Record<string, unknown>>;
   /** the three segments are exactly unpadded base64url (canonical-jws.ts); a token that is not is refused */
   canonical: boolean;
+  /** the token's SHA-256 (base64url, `tokenHash`) when already computed: the key of every per-token cache */
+  hash?: string;
 }
 
 /**

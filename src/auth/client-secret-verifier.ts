@@ -22,7 +22,11 @@ import {
  */
 export class ClientSecretVerifier {
   private readonly cacheKey = randomBytes(32);
-  private readonly cache = new LRUCache<string, { clientId: string; stored: string }>({ max: 10_000, ttl: 5 * 60_000 });
+  /** successful checks; `verified` is the secret's key in `verifiedSecrets`, kept so a hit computes no second HMAC */
+  private readonly cache = new LRUCache<string, { clientId: string; stored: string; verified: string }>({
+    max: 10_000,
+    ttl: 5 * 60_000,
+  });
   private params: ScryptParams = DEFAULT_SCRYPT_PARAMS;
   /** scrypt hashes of plain secrets, by HMAC of (params, secret) */
   private plainHashes = new Map<string, Promise<string>>();
@@ -79,7 +83,7 @@ export class ClientSecretVerifier {
     const hit = this.cache.get(key);
     if (client && hit && hit.clientId === clientId) {
       const cached = candidates.find((c) => c.hash === hit.stored);
-      if (cached) return this.accepted(client, clientId, secret, key, cached);
+      if (cached) return this.accepted(client, clientId, secret, key, cached, hit.verified);
     }
     for (const candidate of candidates) {
       if (await verifySecretHash(secret, candidate.hash))
@@ -95,9 +99,10 @@ export class ClientSecretVerifier {
     secret: string,
     key: string,
     used: SecretCandidate,
+    verified = this.secretKey(secret),
   ): ClientEntry {
-    this.cache.set(key, { clientId, stored: used.hash });
-    this.verifiedSecrets.set(this.secretKey(secret), clientId);
+    this.cache.set(key, { clientId, stored: used.hash, verified });
+    this.verifiedSecrets.set(verified, clientId);
     if (used.id !== undefined) this.onUsed?.(clientId, used.id);
     return client;
   }

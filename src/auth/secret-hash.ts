@@ -3,6 +3,7 @@
  * API keys: plain SHA-256, so a key is found by its hash in O(1); safe because generated keys carry >= 128 bits.
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { sha256Text } from './sha256.js';
 
 const scrypt = (secret: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
   new Promise<Buffer>((resolve, reject) =>
@@ -61,7 +62,7 @@ export function sha256(text: string): Buffer {
 
 /** `sha256:<hex>`: the form of an API key in gateway.yaml */
 export function hashApiKey(key: string): string {
-  return `sha256:${sha256(key).toString('hex')}`;
+  return `sha256:${sha256Text(key, 'hex')}`;
 }
 
 /** A random URL-safe credential with `bytes` bytes of entropy (base64url). */

@@ -9,13 +9,13 @@
  * at most 30 s in the future. Keys are never taken from the token (`jku`, `x5u`, `jwk`, `x5c` are refused), unknown
  * `crit` extensions are refused by jose, and JWE (five parts) is never accepted where a JWS is expected.
  */
-import { createHash } from 'node:crypto';
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWSHeaderParameters } from 'jose';
 import type { LRUCache } from 'lru-cache';
 import type { TrustedIssuerConfig } from '../config/schema.js';
 import { invalidToken, temporarilyUnavailable } from '../errors/oauth-error.js';
 import { isCanonicalCompactJws } from './canonical-jws.js';
 import { joseErrorToOAuth } from './jose-errors.js';
+import { tokenHash } from './peek-jwt.js';
 import type { BearerAuthenticator, JwtPeek } from './bearer-authenticator.js';
 import type { Identity } from './identity.js';
 import { tokenCache } from './cache-bounds.js';
@@ -82,7 +82,7 @@ export class TrustedIssuerAuthenticator implements BearerAuthenticator {
     const issuer = typeof iss === 'string' ? this.issuers.get(iss) : undefined;
     if (!issuer) return undefined; // not mine
 
-    const key = createHash('sha256').update(token).digest('base64url');
+    const key = peek?.hash ?? tokenHash(token);
     const cached = this.cache.get(key);
     if (cached && cached.expiresAt > this.now() && cached.generation === cached.issuer.jwks.generation) {
       this.hits++;

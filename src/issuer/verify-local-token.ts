@@ -4,13 +4,13 @@
  * token issued before a revocation, jti revoked) run on every call, through a client-state cache of at most
  * 250 ms, so a revocation on any instance sharing the store applies within a second.
  */
-import { createHash } from 'node:crypto';
 import type { LRUCache } from 'lru-cache';
 import type { BearerAuthenticator, JwtPeek } from '../auth/bearer-authenticator.js';
 import { tokenCache } from '../auth/cache-bounds.js';
 import { isCanonicalCompactJws } from '../auth/canonical-jws.js';
 import { clientInactiveReason, issuedBeforeRevocation } from '../auth/client-check.js';
 import { localIssuerOf, type Identity } from '../auth/identity.js';
+import { tokenHash } from '../auth/peek-jwt.js';
 import { scopesFromClaims } from '../auth/scope-claims.js';
 import type { ClientConfig, IssuerConfig } from '../config/schema.js';
 import { invalidToken, OAuthError, storeUnavailable } from '../errors/oauth-error.js';
@@ -89,7 +89,6 @@ export class LocalTokenAuthenticator implements BearerAuthenticator {
     const compiled = this.deps.compiled();
     const issuer = compiled.config.issuer;
     if (!issuer || !peek || peek.payload.iss !== issuer.issuer) return undefined;
-    if (!isCanonicalCompactJws(token)) throw invalidToken('the token is not unpadded base64url', 'non_canonical_jws');
     const now = nowOf(this.deps);
     const claims = await this.verifySignature(token, peek, issuer, now);
     checkTokenTimes(claims, issuer, now, this.maxLifetimeMs?.(now));
@@ -123,12 +122,14 @@ export class LocalTokenAuthenticator implements BearerAuthenticator {
   }
 
   private async verifySignature(token: string, peek: JwtPeek, issuer: IssuerConfig, now: number): Promise<LocalClaims> {
-    const key = createHash('sha256').update(token).digest('base64url');
+    const key = peek.hash ?? tokenHash(token);
     const kid = peek.header.kid;
     const hit = this.verified.get(key);
     if (hit && hit.issuer === issuer.issuer && hit.audience === issuer.audience && hit.kid === kid) {
       if (this.deps.keys.verify.has(hit.kid)) return hit.claims;
     }
+    // Checked before a signature is verified and cached: a hit is this exact text (same SHA-256), checked then.
+    if (!isCanonicalCompactJws(token)) throw invalidToken('the token is not unpadded base64url', 'non_canonical_jws');
     const claims = await verifyLocalJwt(token, kid, this.deps.keys, issuer, now);
     const ttl = Math.min(claims.exp * 1000 - now, issuer.access_token_ttl + CLOCK_TOLERANCE_S * 1000);
     if (ttl > 0)

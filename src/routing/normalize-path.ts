@@ -33,7 +33,7 @@ const HEX = /^[0-9A-Fa-f]{2}$/;
 const PCHAR_RAW = /[A-Za-z0-9\-._~!$&'()*+,;=:@]/;
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
 
-interface Segment {
+export interface Segment {
   decoded: string;
   canonical: string;
 }
@@ -42,8 +42,20 @@ function fail(reason: string): NormalizedTarget {
   return { ok: false, reason };
 }
 
-/** Decodes one raw segment; undefined reason means success. */
-function readSegment(raw: string): Segment | string {
+/**
+ * Letters, digits, `-`, `_`, `~` with single dots between them (`items`, `v2`, `menu.json`): nothing in it is
+ * encoded, canonicalized or refused by the checks below, so the segment stands for itself. The common case.
+ */
+const PLAIN_SEGMENT = /^[A-Za-z0-9_~-]+(?:\.[A-Za-z0-9_~-]+)*$/;
+
+/** Decodes one raw segment; a string is the reason it is refused. */
+export function readSegment(raw: string): Segment | string {
+  if (PLAIN_SEGMENT.test(raw)) return { decoded: raw, canonical: raw };
+  return decodeSegment(raw);
+}
+
+/** readSegment without the plain-segment shortcut (exported so a property test can hold the two equal). */
+export function decodeSegment(raw: string): Segment | string {
   let canonical = '';
   const bytes: number[] = [];
   for (let i = 0; i < raw.length; i++) {

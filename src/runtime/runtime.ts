@@ -1,6 +1,7 @@
 import type { AuthContext } from '../auth/authenticate.js';
 import type { BearerAuthenticator } from '../auth/bearer-authenticator.js';
 import type { ClientSecretVerifier } from '../auth/client-secret-verifier.js';
+import type { PeekCache } from '../auth/peek-cache.js';
 import { IntrospectionAuthenticator } from '../auth/introspection-authenticator.js';
 import { adminTokenHashes, OwnCredentialGuard, ownCredentialHashes } from '../auth/own-credential-guard.js';
 import { TrustedIssuerAuthenticator } from '../auth/trusted-issuer-authenticator.js';
@@ -25,6 +26,8 @@ export interface Services {
   onApiKeyUsed?: (clientId: string, keyId: string) => void;
   /** verified local-token signatures, one cache for every config version (a cache per reload cost ~1.5 MiB) */
   verifiedTokens?: VerifiedTokenCache;
+  /** decoded headers and payloads of accepted tokens (peek-cache.ts), shared across reloads */
+  peeks?: PeekCache;
   /** longest local-token lifetime accepted, across reloads that lowered access_token_ttl */
   accessTtl?: AccessTtlCeiling;
 }
@@ -92,6 +95,7 @@ export function buildRuntime(
       clientSecrets: services.clientSecrets,
       clientStates: services.clientStates,
       now: services.now,
+      peeks: services.peeks,
       onApiKeyUsed: services.onApiKeyUsed,
     },
     forwarders,

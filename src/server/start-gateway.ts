@@ -25,6 +25,7 @@ import { createIssuerApp } from '../issuer/create-issuer-app.js';
 import { servedEndpoint } from '../issuer/issuer-paths.js';
 import { KeyRing, type KeyReloadEvent } from '../issuer/key-ring.js';
 import { AccessTtlCeiling } from '../issuer/access-ttl-ceiling.js';
+import { createPeekCache } from '../auth/peek-cache.js';
 import { createVerifiedTokenCache } from '../issuer/verify-local-token.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { ClientRateLimiter } from '../ratelimit/client-rate-limiter.js';
@@ -298,6 +299,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       now,
       onApiKeyUsed: (clientId, keyId) => usage.record(clientId, keyId),
       verifiedTokens: createVerifiedTokenCache(),
+      peeks: createPeekCache(),
       accessTtl: new AccessTtlCeiling(config.issuer?.access_token_ttl ?? 0),
     };
     services.clientSecrets.onUsed = (clientId, secretId) => usage.record(clientId, secretId);
