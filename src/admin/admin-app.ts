@@ -85,14 +85,12 @@ export function createAdminApp(deps: AdminDeps): express.Express {
     const checks: Record<string, string> = { config: 'ok' };
     let ready: boolean;
     const health = deps.services.store.health?.();
-    if (health?.state === 'starting') {
-      // a shared store: not ready until its state is loaded and its change feed live (SPEC.md 9)
-      checks.store = 'starting';
-      ready = false;
-    } else if (health?.state === 'degraded') {
-      // an outage leaves the instance ready but degraded: it serves from the last known state (SPEC.md 9)
-      checks.store = 'degraded';
-      ready = true;
+    if (health) {
+      // A shared store reports its own health, the same that `scopegate_store_up` shows (SPEC.md 9): not ready until
+      // its state is loaded and its change feed live; an outage leaves the instance ready but degraded, serving
+      // from the last known state.
+      checks.store = health.state === 'up' ? 'ok' : health.state;
+      ready = health.state !== 'starting';
     } else {
       // Ready means able to write (a read-only check stays green through a full disk or a held lock).
       const store = storeReadiness.check();
