@@ -142,7 +142,6 @@ export function createAdminApp(deps: AdminDeps): express.Express {
       err = storeUnavailable();
     }
     if (err instanceof AdminError) {
-      if (err.status === 503 && err.cause instanceof Error) deps.onStoreUnavailable?.(err.cause.message, req.path);
       // SPEC.md 4: every 401 and 403 carries a Bearer challenge, the admin API's 403 included
       const challenge: Record<string, string> = {};
       if (err.status === 403)

@@ -2,6 +2,8 @@
  * Errors of the admin API (SPEC.md 10): `{"error", "error_description", "field"?}` plus, for 422, the offending
  * scopes. One class, rendered in one place (admin-app.ts).
  */
+import { storeUnavailable as toStoreUnavailable } from '../store/store-unavailable.js';
+
 export class AdminError extends Error {
   constructor(
     readonly status: number,
@@ -33,18 +35,14 @@ export const notLicensed = (scopes: string[]) =>
     scopes,
     field: 'scopes',
   });
-export const storeUnavailable = () =>
-  new AdminError(503, 'temporarily_unavailable', 'the store is unavailable; nothing was changed, retry later', {
-    headers: { 'Retry-After': '1' },
-  });
-
-/** Runs a store call; any rejection becomes 503 (nothing is acknowledged unstored). */
+/**
+ * Runs a store call; any rejection becomes a StoreUnavailableError, which the admin app logs with its cause and
+ * answers 503 + Retry-After like every other must-record path (nothing is acknowledged unstored).
+ */
 export async function stored<T>(call: Promise<T>): Promise<T> {
   try {
     return await call;
   } catch (err) {
-    const unavailable = storeUnavailable();
-    unavailable.cause = err; // for the log line; never rendered
-    throw unavailable;
+    throw toStoreUnavailable(err);
   }
 }

@@ -8,7 +8,7 @@
  * 401. Answers are cached by the SHA-256 of the token: active ones until the shorter of `cache_ttl` and the token's
  * `exp`, inactive ones briefly; concurrent look-ups of one token share one request.
  */
-import { createHash } from 'node:crypto';
+import { sha256Text } from './sha256.js';
 import type { LRUCache } from 'lru-cache';
 import type { IntrospectionConfig } from '../config/schema.js';
 import { invalidToken, temporarilyUnavailable } from '../errors/oauth-error.js';
@@ -84,7 +84,7 @@ export class IntrospectionAuthenticator implements BearerAuthenticator {
     if (token.length > MAX_TOKEN_LENGTH || !B64TOKEN.test(token)) {
       throw invalidToken('the token is malformed', 'malformed_token');
     }
-    const key = createHash('sha256').update(token).digest('base64url');
+    const key = sha256Text(token, 'base64url');
     const cached = this.cache.get(key);
     let entry: Cached;
     if (cached && cached.expiresAt > this.now()) {

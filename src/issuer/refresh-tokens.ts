@@ -4,7 +4,8 @@
  * before the prefix stay valid (they are found by hash like any other). Every token belongs to a
  * family (one client credentials grant and its rotations); a replayed token revokes its family.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { sha256Text } from '../auth/sha256.js';
+import { randomBytes } from 'node:crypto';
 import { REFRESH_TOKEN_PREFIX } from '../auth/own-credential-guard.js';
 import type { RefreshRecord, Store } from '../store/store.js';
 
@@ -13,7 +14,7 @@ export function generateRefreshToken(): string {
 }
 
 export function hashRefreshToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return sha256Text(token, 'hex');
 }
 
 export function newFamilyId(): string {

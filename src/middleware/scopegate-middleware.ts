@@ -18,7 +18,7 @@ import { buildRuntime, withClients, type Runtime } from '../runtime/runtime.js';
 import { ClientStateCache } from '../store/client-state-cache.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
-import { StoreUnavailableError } from '../store/store-unavailable.js';
+import { isStoreFailure } from '../store/store-unavailable.js';
 import { sendError } from '../server/gateway.js';
 
 /** What `req.auth` holds after the middleware allowed a request. */
@@ -130,7 +130,7 @@ export function scopegate(config: GatewayConfigInput | string, options: Scopegat
           fail: (err) => sendError(res, rt, err),
         });
       })
-      .catch((err: unknown) => next(err instanceof StoreUnavailableError ? storeUnavailable() : err));
+      .catch((err: unknown) => next(isStoreFailure(err) ? storeUnavailable() : err));
   }) as ScopegateMiddleware;
   middleware.ready = ready;
   middleware.close = async () => {

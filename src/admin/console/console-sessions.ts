@@ -1,4 +1,6 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { sha256 } from '../../auth/secret-hash.js';
+import { sha256Text } from '../../auth/sha256.js';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface ConsoleSessionOptions {
   /** a session unused this long ends (default 15 min) */
@@ -18,7 +20,7 @@ export interface ConsoleSession {
 export const SESSION_COOKIE = 'scopegate_console';
 const MAX_SESSIONS = 10_000;
 
-const keyOf = (id: string) => createHash('sha256').update(id).digest('hex');
+const keyOf = (id: string) => sha256Text(id, 'hex');
 
 /**
  * The console's sign-in sessions, in this instance's memory (a restart or another instance signs the console out).
@@ -78,8 +80,8 @@ export class ConsoleSessions {
 /** Constant-time comparison of the CSRF header with the session's token. */
 export function csrfMatches(session: ConsoleSession, header: string | string[] | undefined): boolean {
   if (typeof header !== 'string') return false;
-  const a = createHash('sha256').update(header).digest();
-  const b = createHash('sha256').update(session.csrf).digest();
+  const a = sha256(header);
+  const b = sha256(session.csrf);
   return timingSafeEqual(a, b);
 }
 
