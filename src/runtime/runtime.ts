@@ -85,7 +85,7 @@ export function buildRuntime(
 
   const forwarders = new Map<string, Forwarder>();
   if (withForwarders)
-    for (const [name, up] of Object.entries(config.upstreams)) forwarders.set(name, new Forwarder(up.url));
+    for (const [name, up] of Object.entries(config.upstreams)) forwarders.set(name, new Forwarder(up.url, up.timeout));
 
   return {
     compiled,

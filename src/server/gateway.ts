@@ -88,9 +88,9 @@ export function createRequestHandler(
       requestLogger.info(log, 'request');
       hooks.onFinished?.(log, runtime);
     };
-    res.once('finish', () => finished(res.statusCode));
+    // node:http emits 'close' after 'finish' on every response (next tick), and 'close' alone for one the client left
     res.once('close', () => {
-      if (res.writableFinished) return;
+      if (res.writableFinished) return finished(res.statusCode);
       log.reason ??= 'client_closed';
       finished(res.headersSent ? res.statusCode : 499);
     });
