@@ -5,6 +5,7 @@
 import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import { nodeVerifierOf, type NodeVerifier } from './local-jws-node.js';
 
 export interface SigningKey {
   kid: string;
@@ -12,10 +13,17 @@ export interface SigningKey {
   privateKey: CryptoKey | Uint8Array;
 }
 
+export interface VerifyKey {
+  alg: string;
+  key: CryptoKey | Uint8Array;
+  /** the same key for node:crypto (local-jws-node.ts), when its alg is one that path handles */
+  node?: NodeVerifier;
+}
+
 export interface KeySet {
   signing: SigningKey;
   /** public keys by kid */
-  verify: ReadonlyMap<string, { alg: string; key: CryptoKey | Uint8Array }>;
+  verify: ReadonlyMap<string, VerifyKey>;
   /** what `/.well-known/jwks.json` serves: public parts only */
   jwks: { keys: JWK[] };
   /**
@@ -97,7 +105,7 @@ export async function readKeyFolder(
   const used = dated.slice(-maxKeys);
   const skipped = dated.slice(0, dated.length - used.length).map((f) => f.name);
 
-  const verify = new Map<string, { alg: string; key: CryptoKey | Uint8Array }>();
+  const verify = new Map<string, VerifyKey>();
   const jwks: JWK[] = [];
   let signing: SigningKey | undefined;
   for (const { name } of used) {
@@ -114,14 +122,16 @@ export async function readKeyFolder(
     const kid = jwk.kid ?? (await calculateJwkThumbprint(jwk));
     let privateKey: CryptoKey | Uint8Array;
     let publicKey: CryptoKey | Uint8Array;
+    let node: NodeVerifier | undefined;
     try {
       privateKey = await importJWK({ ...jwk, alg }, alg);
       publicKey = await importJWK(publicPart({ ...jwk, alg }), alg);
+      node = nodeVerifierOf(publicPart(jwk), alg);
     } catch (err) {
       throw new KeyError(`${path}: cannot import key (${(err as Error).message})`);
     }
     if (!verify.has(kid)) jwks.push({ ...publicPart(jwk), kid, alg, use: 'sig' });
-    verify.set(kid, { alg, key: publicKey });
+    verify.set(kid, node ? { alg, key: publicKey, node } : { alg, key: publicKey });
     signing = { kid, alg, privateKey };
   }
   return { set: { signing: signing!, verify, jwks: { keys: jwks } }, files: used.map((f) => f.name), skipped };

@@ -7,7 +7,8 @@ import { jwtVerify, type JWTPayload } from 'jose';
 import type { IssuerConfig } from '../config/schema.js';
 import { joseErrorToOAuth } from '../auth/jose-errors.js';
 import { invalidToken } from '../errors/oauth-error.js';
-import type { KeySet } from './keys.js';
+import type { KeySet, VerifyKey } from './keys.js';
+import { verifyLocalJwsNode } from './local-jws-node.js';
 
 /** RFC 9068 2.2 plus our own: what a local access token must carry. */
 export const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'] as const;
@@ -38,20 +39,10 @@ export async function verifyLocalJwt(
     entry = keys.verify.get(kid);
   }
   if (!entry) throw invalidToken('token signed with an unknown key', 'unknown_kid');
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await jwtVerify(token, entry.key, {
-      algorithms: [entry.alg],
-      typ: 'at+jwt',
-      issuer: issuer.issuer,
-      audience: issuer.audience,
-      clockTolerance: CLOCK_TOLERANCE_S,
-      currentDate: new Date(now),
-      requiredClaims: [...REQUIRED_CLAIMS],
-    }));
-  } catch (err) {
-    throw joseErrorToOAuth(err);
-  }
+  let payload: JWTPayload | undefined = entry.node
+    ? verifyLocalJwsNode(token, entry.node, issuer, now, CLOCK_TOLERANCE_S)
+    : undefined;
+  if (!payload) payload = await verifyWithJose(token, entry, issuer, now);
   if (
     typeof payload.jti !== 'string' ||
     payload.jti === '' ||
@@ -62,4 +53,22 @@ export async function verifyLocalJwt(
     throw invalidToken('token lacks required claims', 'missing_claims');
   }
   return payload as LocalClaims;
+}
+
+/** The general path: jose, for keys and token shapes local-jws-node.ts leaves alone. */
+async function verifyWithJose(token: string, entry: VerifyKey, issuer: IssuerConfig, now: number): Promise<JWTPayload> {
+  try {
+    const { payload } = await jwtVerify(token, entry.key, {
+      algorithms: [entry.alg],
+      typ: 'at+jwt',
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      clockTolerance: CLOCK_TOLERANCE_S,
+      currentDate: new Date(now),
+      requiredClaims: [...REQUIRED_CLAIMS],
+    });
+    return payload;
+  } catch (err) {
+    throw joseErrorToOAuth(err);
+  }
 }
