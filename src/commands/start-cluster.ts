@@ -8,6 +8,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { clusterMetricsSource, serveMetricsToPrimary } from '../metrics/cluster-metrics.js';
 import { createLogger } from '../server/logger.js';
+import { mallocTunablesEnv } from '../server/malloc-tunables.js';
 import { startGateway, type RunningGateway, type StartOptions } from '../server/start-gateway.js';
 import { serialReloader, watchConfig } from './config-reload.js';
 
@@ -21,15 +22,6 @@ const RESTART_WINDOW_MS = 60_000;
 const restartDelay = (recent: number): number => Math.min(30_000, 250 * 2 ** recent);
 /** How long a drain may take before the primary kills what is left (workers cut connections after 25 s). */
 const DRAIN_LIMIT_MS = 30_000;
-
-/**
- * glibc raises its mmap threshold to the size of the largest block freed (up to 32 MiB), so after the first scrypt
- * (16 MiB, in a libuv thread) every thread's arena keeps 16 MiB resident for good: 64 MiB with the 4 pool threads.
- * A fixed threshold sends blocks of 1 MiB and more to mmap and back to the system when freed (docs/performance.md,
- * "Memory"). Read by glibc at process start, so it can only be given to the workers; an operator's value wins.
- */
-const WORKER_MALLOC: Record<string, string> =
-  process.env.MALLOC_MMAP_THRESHOLD_ === undefined ? { MALLOC_MMAP_THRESHOLD_: '1048576' } : {};
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const isFromWorker = (m: unknown): m is FromWorker =>
@@ -107,7 +99,7 @@ export async function startPrimary(options: Options, count: number): Promise<Run
   /** Forks one worker; resolves once it listens, rejects with its error when it exits before. */
   const fork = (): Promise<Worker> =>
     new Promise((resolve, reject) => {
-      const worker = cluster.fork({ SCOPEGATE_WORKERS: String(count), ...WORKER_MALLOC });
+      const worker = cluster.fork({ SCOPEGATE_WORKERS: String(count), ...mallocTunablesEnv() });
       let up = false;
       let failure = 'exited before it was listening';
       worker.on('message', (m: unknown) => {

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../../dist/src/cli.js', import.meta.url));
+/** the command npm installs: a shell script that sets the allocator tunables, then execs node on CLI */
+export const LAUNCHER = fileURLToPath(new URL('../../../bin/scopegate', import.meta.url));
 
 export interface CliRun {
   status: number | null;
@@ -37,9 +39,12 @@ export interface RunningCli {
   kill(signal?: NodeJS.Signals): void;
 }
 
-/** `scopegate start --config FILE` as a child process. */
-export function startCli(configPath: string): RunningCli {
-  const child = spawn(process.execPath, [CLI, 'start', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `scopegate start --config FILE` as a child process: `node CLI`, or through `launcher` (e.g. LAUNCHER). */
+export function startCli(configPath: string, options: { launcher?: string; env?: NodeJS.ProcessEnv } = {}): RunningCli {
+  const args = ['start', '--config', configPath];
+  const child = options.launcher
+    ? spawn(options.launcher, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env })
+    : spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
   const logs: Record<string, unknown>[] = [];
   const waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] =
     [];
