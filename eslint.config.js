@@ -46,4 +46,6 @@ export default tseslint.config(
   ),
   layer(['src/issuer/**', 'src/store/**'], [...FACES, 'runtime', 'admin']),
   layer(['src/runtime/**', 'src/admin/**'], FACES),
+  // plain JavaScript run by node without a loader (scripts/soak-gateway.mjs)
+  { files: ['**/*.mjs'], languageOptions: { globals: { process: 'readonly', Buffer: 'readonly' } } },
 );

@@ -4,7 +4,8 @@
  *
  *   npm run soak -- --minutes 2 --invalid-tokens 1000000 [--concurrency 64]   (builds dist/ first)
  *
- * The gateway runs in a child process (its RSS is measured alone); the load generator and a counting upstream run
+ * The gateway runs in a child process (scripts/soak-gateway.mjs, plain node: its RSS is measured alone, as
+ * `scopegate start` would have it); the load generator and a counting upstream run
  * in this one. The upstream counts every request that reaches a protected path without `X-Auth-Client-Id`: that is
  * an unauthenticated forward, and the soak fails (exit 1) when there is one, or any 5xx.
  *
@@ -13,19 +14,13 @@
  * `failed_auth_limit` is lifted: with the default 20/min every request from 127.0.0.1 would be a 429 after a second.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request, type IncomingHttpHeaders } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hashApiKey, hashSecret } from '../src/auth/secret-hash.js';
-import type * as DecideModule from '../src/pipeline/decide.js';
-import type * as LoggerModule from '../src/server/logger.js';
-import type * as StartGatewayModule from '../src/server/start-gateway.js';
+import { mallocTunablesEnv } from '../src/server/malloc-tunables.js';
 
-/** The gateway child runs the built code (`npm run soak` builds first), as `scopegate start` and the bench do. */
-const BUILT = '../dist/src/';
+/** The gateway child: the built code (`npm run soak` builds first) in a plain node process, as `scopegate start`. */
+const GATEWAY_CHILD = fileURLToPath(new URL('./soak-gateway.mjs', import.meta.url));
 const SECRET = 'soak-secret-with-enough-entropy-0123';
 const API_KEY = 'soak-api-key-abcdefghijklmnopqrstuvwxyz0123';
 
@@ -50,119 +45,6 @@ function parseArgs(argv: string[]): Args {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Child: the gateway alone
-
-async function runGatewayChild(upstreamUrl: string): Promise<void> {
-  const { startGateway } = (await import(`${BUILT}server/start-gateway.js`)) as typeof StartGatewayModule;
-  const { createLogger } = (await import(`${BUILT}server/logger.js`)) as typeof LoggerModule;
-  const { Writable } = await import('node:stream');
-  const dir = mkdtempSync(join(tmpdir(), 'scopegate-soak-'));
-  const yaml = `
-server:
-  listen: 127.0.0.1:0
-  realm: soak
-  failed_auth_limit: 1000000000/min
-issuer:
-  issuer: http://soak.test
-  audience: soak-api
-  token_paths: [/oauth/token]
-  keys: ./keys
-  access_token_ttl: 30m
-store: sqlite:./data/state.db
-clients:
-  - id: soak
-    secret_hash: "${await hashSecret(SECRET)}"
-    scopes: [menu:read, orders:read]
-    api_keys:
-      - hash: "${hashApiKey(API_KEY)}"
-upstreams:
-  app:
-    url: ${upstreamUrl}
-    timeout: 5s
-routes:
-  - path: /api/menu/**
-    upstream: app
-    scopes: { read: [menu:read] }
-  - path: /api/orders/**
-    upstream: app
-    scopes: { read: [orders:read], write: [orders:write] }
-  - path: /api/public/**
-    upstream: app
-    auth: none
-`;
-  writeFileSync(join(dir, 'gateway.yaml'), yaml);
-  // Logs are written (the cost is real) but not kept: count lines and drop them.
-  let lines = 0;
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const b of chunk) if (b === 10) lines++;
-      done();
-    },
-  });
-  const gw = await startGateway({
-    configPath: join(dir, 'gateway.yaml'),
-    listen: '127.0.0.1:0',
-    logger: createLogger(sink, 'info'),
-  });
-  const report = () => {
-    const m = process.memoryUsage();
-    return {
-      rss: m.rss,
-      heapUsed: m.heapUsed,
-      heapTotal: m.heapTotal,
-      external: m.external,
-      arrayBuffers: m.arrayBuffers,
-      logLines: lines,
-    };
-  };
-  process.send!({ type: 'ready', url: gw.url, ...report() });
-
-  /**
-   * The same decision pipeline the HTTP handler runs (normalize, route, extract, verify: local issuer key look-up and
-   * signature check), called directly with `n` distinct invalid tokens: HTTP costs ~2 ms a request on a small
-   * machine, this isolates what matters for memory: every cache on the token path must stay bounded.
-   */
-  async function direct(n: number, head: string): Promise<void> {
-    const { decide } = (await import(`${BUILT}pipeline/decide.js`)) as typeof DecideModule;
-    const enc = (t: string) => Buffer.from(t).toString('base64url');
-    const statuses = new Map<number, number>();
-    const started = Date.now();
-    const samples: MemorySample[] = [];
-    for (let i = 0; i < n; i += 1000) {
-      if (i % 100_000 === 0) samples.push({ t: Math.round((Date.now() - started) / 1000), ...report() });
-      const batch = [];
-      for (let j = i; j < Math.min(n, i + 1000); j++) {
-        const payload =
-          j % 2 ? `{"iss":"http://soak.test","aud":"soak-api","jti":"d${j}","exp":9999999999}` : `{"sub":"d${j}"}`;
-        const token = `${j % 2 ? head : enc('{"alg":"ES256","kid":"x"}')}.${enc(payload)}.${enc(`sig-${j}`)}`;
-        const facts = {
-          method: 'GET',
-          target: `/api/menu/${j}`,
-          rawHeaders: ['Host', 'x', 'Authorization', `Bearer ${token}`],
-        };
-        batch.push(decide(facts, gw.runtime().auth).then((d) => (d.kind === 'deny' ? d.error.status : 200)));
-      }
-      for (const status of await Promise.all(batch)) statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    }
-    process.send!({
-      type: 'direct',
-      seconds: (Date.now() - started) / 1000,
-      statuses: Object.fromEntries(statuses),
-      samples,
-      ...report(),
-    });
-  }
-  process.on('message', (msg: { type: string; n?: number; head?: string }) => {
-    if (msg.type === 'direct') void direct(msg.n!, msg.head!);
-    if (msg.type === 'stats') {
-      global.gc?.();
-      process.send!({ type: 'stats', ...report() });
-    }
-    if (msg.type === 'stop') void gw.close().then(() => process.exit(0));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // Parent: upstream, load, report
 
 interface GatewayStats {
@@ -178,8 +60,11 @@ interface GatewayStats {
 type MemorySample = GatewayStats & { t: number };
 
 function startChild(upstreamUrl: string) {
-  const child = fork(fileURLToPath(import.meta.url), ['--gateway-child', upstreamUrl], {
-    execArgv: [...process.execArgv, '--expose-gc', '--max-old-space-size=1024'],
+  const child = fork(GATEWAY_CHILD, [upstreamUrl], {
+    // no tsx loader (this process runs under it): only --expose-gc, for the `stats` message's GC
+    execArgv: ['--expose-gc'],
+    // what bin/scopegate gives a started gateway (the primary gives its workers the same)
+    env: { ...process.env, ...mallocTunablesEnv(), SOAK_SECRET: SECRET, SOAK_API_KEY: API_KEY },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const waiters: ((s: GatewayStats & { url?: string }) => void)[] = [];
@@ -387,6 +272,7 @@ async function main(): Promise<void> {
     upstream_requests: upstream.counts.requests,
     unauthenticated_forwards: upstream.counts.unauthenticatedForwards,
     hostile_path_forwards: upstream.counts.hostileForwards,
+    glibc_tunables: { ...process.env, ...mallocTunablesEnv() }.GLIBC_TUNABLES ?? null,
     gateway_rss_start: mb(start.rss),
     gateway_rss_end: mb(end.rss),
     gateway_heap_start: mb(start.heapUsed),
@@ -418,13 +304,9 @@ async function main(): Promise<void> {
   process.exitCode = ok ? 0 : 1;
 }
 
-if (process.argv[2] === '--gateway-child') {
-  void runGatewayChild(process.argv[3]!);
-} else {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
 
 export type { IncomingHttpHeaders };
