@@ -6,11 +6,12 @@
  *   npm run bench -- [--duration 6] [--only direct,scopegate-bearer] [--loader wrk|autocannon]
  *                    [--profile scopegate-bearer] [--json results.json]
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { spawnSetup, type SetupProcess } from './child.js';
+import { pin, spawnSetup, type SetupProcess } from './child.js';
 import { AUDIENCE, CLIENT, ISSUER, NO_SCOPE_CLIENT, makeFixtures, type Fixtures } from './fixtures.js';
 import {
   fixedRate,
@@ -38,6 +39,14 @@ interface Setup {
   noScope?(f: Fixtures): Record<string, string>;
   /** without any credential it must get 401 */
   protected: boolean;
+  /** more environment for the child */
+  env?: Record<string, string>;
+  /** the child's work is done by processes it starts (see SpawnOptions.tree) */
+  tree?: boolean;
+  /** `all`: the setup may run on every CPU, shared with the load generator and upstream (the worker comparison) */
+  cpus?: 'all';
+  /** false: skipped (with a note), e.g. nginx when it is not installed */
+  available?: () => boolean;
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -52,6 +61,16 @@ const SETUPS: Setup[] = [
     path: '/api/menu/items',
     headers: () => ({}),
     protected: false,
+  },
+  {
+    name: 'nginx',
+    describe: 'nginx 1 worker, keep-alive upstream, no auth',
+    file: setupFile('nginx'),
+    path: '/api/menu/items',
+    headers: () => ({}),
+    protected: false,
+    tree: true,
+    available: () => onPath('nginx'),
   },
   {
     name: 'express-hpm',
@@ -125,7 +144,28 @@ const SETUPS: Setup[] = [
     noScope: (f) => bearer(f.idpNoScope),
     protected: true,
   },
+  ...[1, 2].map((n): Setup => ({
+    name: `scopegate-workers-${n}`,
+    describe: `bin/scopegate start, server.workers: ${n}, Bearer (cached), unpinned`,
+    file: setupFile('scopegate-cluster'),
+    path: '/api/menu/items',
+    headers: (f) => bearer(f.localToken),
+    noScope: (f) => bearer(f.localNoScope),
+    protected: true,
+    env: { BENCH_WORKERS: String(n) },
+    tree: true,
+    cpus: 'all',
+  })),
 ];
+
+function onPath(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 interface Row {
   setup: Setup;
@@ -146,8 +186,28 @@ const { values: args } = parseArgs({
     loader: { type: 'string' },
     profile: { type: 'string' },
     json: { type: 'string' },
+    pin: { type: 'string', default: 'auto' },
   },
 });
+
+/**
+ * With `--pin` (default where taskset exists and there are at least 2 CPUs), the proxy under test runs alone on
+ * CPU 0 and everything else (this process, the load generator, the upstream) on the others. On a shared 2-core
+ * machine the three processes otherwise take turns on the cores, and a proxy's CPU per request then depends on how
+ * often its writes wake a sleeping peer: the same build varied by 2x between rounds. Pinned, the proxy's core is
+ * the bottleneck and req/s is the inverse of its CPU per request.
+ */
+function pinning(): { proxy: string; rest: string; all: string } | undefined {
+  if (args.pin === 'off' || cpus().length < 2) return undefined;
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+  } catch {
+    if (args.pin === 'on') throw new Error('--pin on: taskset (util-linux) is not installed');
+    return undefined;
+  }
+  return { proxy: '0', rest: `1-${cpus().length - 1}`, all: `0-${cpus().length - 1}` };
+}
+const PIN = pinning();
 
 async function expectStatus(url: string, headers: Record<string, string>, status: number, what: string): Promise<void> {
   const res = await fetch(url, { headers });
@@ -171,7 +231,11 @@ async function main(): Promise<void> {
   const fixedDuration = Number(args['fixed-duration']);
   const rounds = Number(args.rounds);
   const only = args.only?.split(',');
-  const selected = SETUPS.filter((s) => !only || only.includes(s.name));
+  const selected = SETUPS.filter((s) => !only || only.includes(s.name)).filter((s) => {
+    if (s.available?.() !== false) return true;
+    console.error(`  skipped ${s.name}: not installed here`);
+    return false;
+  });
   const dir = mkdtempSync(join(tmpdir(), 'scopegate-bench-'));
   // enough distinct tokens that none repeats in warm-up, throughput and fixed-rate runs (the cache would hit)
   const distinctCount = only && !only.includes('scopegate-distinct') ? 1 : 80_000;
@@ -180,7 +244,14 @@ async function main(): Promise<void> {
   console.error(`bench: ${loader}, ${CONNECTIONS} connections, ${duration} s per setup; fixtures in ${dir}`);
   if (loadBefore > 0.5)
     console.error(`  note: load average ${loadBefore.toFixed(2)} before the run: other work shares the cores`);
-  const upstream = await spawnSetup(new URL('./upstream.ts', import.meta.url).pathname, { env: { BENCH_DIR: dir } });
+  if (PIN) {
+    pin(process.pid, PIN.rest);
+    console.error(`  pinned: proxy on CPU ${PIN.proxy}; load generator and upstream on CPU ${PIN.rest}`);
+  }
+  const upstream = await spawnSetup(new URL('./upstream.ts', import.meta.url).pathname, {
+    env: { BENCH_DIR: dir },
+    cpus: PIN?.rest,
+  });
   const f = await makeFixtures(dir, upstream.url, upstream.extra.jwks!, distinctCount);
   const env = {
     BENCH_UPSTREAM: upstream.url,
@@ -250,9 +321,12 @@ async function measure(setup: Setup, c: MeasureContext): Promise<Row> {
   let proxy: SetupProcess | undefined;
   if (setup.file) {
     proxy = await spawnSetup(setup.file, {
-      env: c.env,
+      env: { ...c.env, ...setup.env },
       stdoutFile: join(c.dir, `${setup.name}.log`),
       cpuProfileDir: args.profile === setup.name && c.last ? join(c.dir, 'profiles') : undefined,
+      // `all` must be said: children inherit this process's own mask (the load generator's CPUs)
+      cpus: setup.cpus === 'all' ? PIN?.all : PIN?.proxy,
+      tree: setup.tree,
     });
   }
   try {
@@ -276,7 +350,7 @@ async function measure(setup: Setup, c: MeasureContext): Promise<Row> {
     const result = await load(c.duration);
     const [p1, u1] = await Promise.all([proxy?.cpu(), c.upstream.cpu()]);
     let fixed: FixedRateResult | undefined;
-    if (c.last) {
+    if (c.last && c.fixedDuration > 0) {
       const rotate = rotation && { ...rotation, start: start() };
       fixed = await fixedRate({
         url,
@@ -349,6 +423,16 @@ function report(rows: Row[], loader: Loader, duration: number, loadBefore: numbe
   ratio('scopegate-distinct', 'express-jwt', 2.5);
   ratio('scopegate-api-key', 'scopegate-bearer', 0.95);
   ratio('scopegate-secret', 'scopegate-bearer', 0.95);
+  /** a ratio with no goal, reported for comparison */
+  const reference = (a: string, b: string) => {
+    const x = by.get(a);
+    const y = by.get(b);
+    if (!x || !y) return;
+    const v = x.load.rps / y.load.rps;
+    const c =
+      x.proxyCpuUs !== undefined && y.proxyCpuUs ? `, CPU/req ${(x.proxyCpuUs / y.proxyCpuUs).toFixed(2)}x` : '';
+    out.push(`| ${a} / ${b} (req/s${c}) | ${v.toFixed(2)}x | (reference) | |`);
+  };
   const cpu = (a: string, b: string, most: number) => {
     const x = by.get(a)?.proxyCpuUs;
     const y = by.get(b)?.proxyCpuUs;
@@ -359,6 +443,9 @@ function report(rows: Row[], loader: Loader, duration: number, loadBefore: numbe
     );
   };
   cpu('scopegate-bearer', 'pipe', 1.2);
+  reference('scopegate-bearer', 'nginx');
+  reference('pipe', 'nginx');
+  reference('scopegate-workers-2', 'scopegate-workers-1');
   const sg = by.get('scopegate-bearer');
   if (sg?.fixed && direct?.fixed) {
     const added = sg.fixed.p99 - direct.fixed.p99;
