@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveSetup } from '../child.js';
 import { benchEnv } from './env.js';
-import { freePort, waitForAnswer } from './free-port.js';
+// the tests' helper: dependency-free, one implementation for the whole repository
+import { freePort } from '../../test/helpers/free-port.js';
+import { waitForAnswer } from './wait-for-answer.js';
 
 serveSetup(async () => {
   const upstream = new URL(benchEnv().upstream);

@@ -8,7 +8,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { serveSetup } from '../child.js';
 import { benchEnv } from './env.js';
-import { freePort, waitForAnswer } from './free-port.js';
+// the tests' helper: dependency-free, one implementation for the whole repository
+import { freePort } from '../../test/helpers/free-port.js';
+import { waitForAnswer } from './wait-for-answer.js';
 
 serveSetup(async () => {
   const env = benchEnv();

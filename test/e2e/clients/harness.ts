@@ -4,7 +4,6 @@
  * gateway listens on a fixed port picked first and its `issuer.issuer` is `http://127.0.0.1:PORT`.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,6 +11,7 @@ import { hashSecret } from '../../../src/auth/secret-hash.js';
 import { createLogger } from '../../../src/server/logger.js';
 import { startGateway, type RunningGateway } from '../../../src/server/start-gateway.js';
 import { standardConfig } from '../../helpers/fixtures.js';
+import { freePort } from '../../helpers/free-port.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../../helpers/recording-upstream.js';
 
 /**
@@ -35,18 +35,6 @@ export const ROUTES = {
   /** travel:book, held by nobody */
   travelForbidden: '/v1/booking/flight-orders',
 };
-
-/** A port that was free a moment ago (listen on 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ClientsGateway {
   gateway: RunningGateway;

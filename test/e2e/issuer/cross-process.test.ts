@@ -12,7 +12,7 @@ import { standardConfig, SECRETS } from '../../helpers/fixtures.js';
 import { send } from '../../helpers/http.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../../helpers/recording-upstream.js';
 import { startTestGateway, type TestGateway } from '../../helpers/test-gateway.js';
-import { freePort } from '../clients/harness.js';
+import { freePort } from '../../helpers/free-port.js';
 import { CLI, startCli, type RunningCli } from '../ops/cli.js';
 import { admin, pollUntil, postForm, revocableClients, type ExtraClient } from './harness.js';
 

@@ -13,7 +13,7 @@ import { SECRETS, standardConfig } from '../../helpers/fixtures.js';
 import { getToken, send } from '../../helpers/http.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../../helpers/recording-upstream.js';
 import { startTestGateway, type TestGateway } from '../../helpers/test-gateway.js';
-import { freePort } from '../clients/harness.js';
+import { freePort } from '../../helpers/free-port.js';
 import { startCli, writeConfigDir, type RunningCli } from '../ops/cli.js';
 
 let upstream: RecordingUpstream;
