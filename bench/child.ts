@@ -1,6 +1,7 @@
 /**
  * Every server of the benchmark (upstream, each proxy setup) runs in its own child process, so the CPU it spends is
- * attributable: the parent asks for `process.cpuUsage()` over IPC before and after a load run.
+ * attributable: the parent asks for `process.cpuUsage()` over IPC before and after a load run (or, for a child whose
+ * work is done by processes it starts, reads the whole process tree's CPU from /proc).
  */
 import { execFileSync, fork } from 'node:child_process';
 import { openSync, readdirSync, readFileSync } from 'node:fs';

@@ -1,8 +1,8 @@
 /**
  * The local token's signature and claims checked with node:crypto on a `KeyObject`, for the one shape the local
  * issuer signs (compact, canonical base64url, no `crit`). jose 6 verifies through WebCrypto, which imports and
- * checks the key on every call: 235 us of CPU per ES256 token on the bench machine against 83 us here
- * (docs/performance.md), and every distinct token pays it. The checks are jose's `jwtVerify` with the options
+ * checks the key on every call: 155 us of CPU per ES256 token on the bench machine against 70 us here
+ * (docs/performance.md, "What moved the numbers in this round"), and every distinct token pays it. The checks are jose's `jwtVerify` with the options
  * verifyLocalJwt passes, in jose's order and with the same OAuth reasons; a property test holds the two equal
  * (test/issuer/local-jws-node.property.test.ts). Anything else (a `crit` header, say) is left to jose.
  */
